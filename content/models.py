@@ -1,0 +1,456 @@
+"""The disclosure domain as typed ORM models (SQLAlchemy 2).
+
+What must be disclosed, when and how comes from the regulations in shared/seeds/, summed
+up in shared/domain.md and docs/domain-rules.md. Rules that can be checked by the
+database are CHECK constraints here; rules that need a calendar live in `content.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Store an enum by its value (readable in SQLite, stable across renames of members)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+uid_str = Annotated[str, mapped_column(String(64), unique=True, index=True)]
+name_str = Annotated[str, mapped_column(String(200))]
+timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=False))]
+
+
+class Category(enum.StrEnum):
+    """The four headings of 居务公开, with community affairs split in its three kinds."""
+
+    PARTY = "party"            # 党务公开
+    GOVERNMENT = "government"  # 居务公开·政务
+    AFFAIRS = "affairs"        # 居务公开·事务
+    FINANCE = "finance"        # 居务公开·财务
+    SERVICES = "services"      # 服务公开
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS = {
+    Category.PARTY: "党务公开",
+    Category.GOVERNMENT: "政务公开",
+    Category.AFFAIRS: "事务公开",
+    Category.FINANCE: "财务公开",
+    Category.SERVICES: "服务公开",
+}
+
+
+class Kind(enum.StrEnum):
+    """Cadence of an item: fixed stays up; periodic/stage per period; immediate at once."""
+
+    FIXED = "fixed"          # 固定公开
+    PERIODIC = "periodic"    # 定期公开
+    STAGE = "stage"          # 阶段性工作逐段公开
+    IMMEDIATE = "immediate"  # 随时/即时公开
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    Kind.FIXED: "固定公开",
+    Kind.PERIODIC: "定期公开",
+    Kind.STAGE: "阶段公开",
+    Kind.IMMEDIATE: "即时公开",
+}
+
+
+class SignOffRole(enum.StrEnum):
+    """Who signs a disclosure (编制: secretary, director, handler; 审核: supervision group)."""
+
+    HANDLER = "handler"          # 经办人
+    DIRECTOR = "director"        # 居委会主任
+    SECRETARY = "secretary"      # 党组织书记
+    SUPERVISION = "supervision"  # 民主监督小组
+
+    @property
+    def label(self) -> str:
+        return {
+            SignOffRole.HANDLER: "经办人",
+            SignOffRole.DIRECTOR: "居委会主任",
+            SignOffRole.SECRETARY: "党组织书记",
+            SignOffRole.SUPERVISION: "民主监督小组",
+        }[self]
+
+
+class Direction(enum.StrEnum):
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class ServiceKind(enum.StrEnum):
+    CULTURE = "culture"            # 文化活动站
+    HEALTH = "health"              # 卫生服务站
+    ELDERLY = "elderly"            # 养老助餐
+    GOVERNMENT = "government"      # 政务代办
+    SHOP = "shop"                  # 便民商店
+    HOUSEKEEPING = "housekeeping"  # 家政
+    REPAIR = "repair"              # 维修
+    HOTLINE = "hotline"            # 服务热线
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return SERVICE_KIND_LABELS[self]
+
+
+SERVICE_KIND_LABELS = {
+    ServiceKind.CULTURE: "文化体育",
+    ServiceKind.HEALTH: "医疗卫生",
+    ServiceKind.ELDERLY: "养老助餐",
+    ServiceKind.GOVERNMENT: "政务代办",
+    ServiceKind.SHOP: "便民商店",
+    ServiceKind.HOUSEKEEPING: "家政服务",
+    ServiceKind.REPAIR: "维修服务",
+    ServiceKind.HOTLINE: "服务热线",
+    ServiceKind.OTHER: "其他",
+}
+
+
+class FeedbackKind(enum.StrEnum):
+    QUESTION = "question"      # 询问/质询
+    SUGGESTION = "suggestion"  # 意见建议
+    COMPLAINT = "complaint"    # 署名投诉 (result within 15 days)
+
+
+class OutboxState(enum.StrEnum):
+    """Where a resident's submission is on its way to the hub (sent by the sync issue)."""
+
+    PENDING = "pending"
+    ACKED = "acked"
+    PARKED = "parked"
+
+
+class SurveyRating(enum.StrEnum):
+    SATISFIED = "satisfied"        # 满意
+    BASIC = "basic"                # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class Community(Base):
+    """The community this cache belongs to (one row): shown on the kiosk and boards."""
+
+    __tablename__ = "community"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[name_str]
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    office_hours: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Disclosure(Base):
+    """One published item. Corrections are new rows that supersede, never edits."""
+
+    __tablename__ = "disclosure"
+    __table_args__ = (
+        # A posted item stays visible at least 10 days (shared/domain.md, "When"); the
+        # configurable minimum is checked in content.rules, this is the floor of the law.
+        CheckConstraint(
+            "take_down_on IS NULL OR julianday(take_down_on) - julianday(publish_on) >= 10",
+            name="min_display_10_days",
+        ),
+        CheckConstraint(
+            "period_start IS NULL OR period_end IS NULL OR period_start <= period_end",
+            name="period_ordered",
+        ),
+        CheckConstraint("supersedes_id IS NULL OR supersedes_id != id", name="no_self_supersede"),
+        Index("ix_disclosure_category_publish", "category", "publish_on"),
+    )
+
+    id: Mapped[intpk]
+    uid: Mapped[uid_str]
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    publish_on: Mapped[dt.date] = mapped_column(Date)
+    take_down_on: Mapped[dt.date | None] = mapped_column(Date)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("disclosure.id", ondelete="RESTRICT"), unique=True
+    )
+    correction_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[timestamp] = mapped_column(server_default=func.current_timestamp())
+
+    supersedes: Mapped[Disclosure | None] = relationship(
+        remote_side="Disclosure.id", back_populates="superseded_by", foreign_keys=[supersedes_id]
+    )
+    superseded_by: Mapped[Disclosure | None] = relationship(
+        back_populates="supersedes", foreign_keys=[supersedes_id], uselist=False
+    )
+    sign_offs: Mapped[list[SignOff]] = relationship(
+        back_populates="disclosure", cascade="all, delete-orphan", order_by="SignOff.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="disclosure", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    finance: Mapped[FinanceStatement | None] = relationship(
+        back_populates="disclosure", cascade="all, delete-orphan", uselist=False
+    )
+
+    def is_current(self, today: dt.date) -> bool:
+        """Shown in the "current" view: published, not taken down, not corrected since."""
+        if self.publish_on > today or self.superseded_by is not None:
+            return False
+        return self.take_down_on is None or today < self.take_down_on
+
+
+class SignOff(Base):
+    __tablename__ = "sign_off"
+    __table_args__ = (UniqueConstraint("disclosure_id", "role"),)
+
+    id: Mapped[intpk]
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id", ondelete="CASCADE"))
+    role: Mapped[SignOffRole] = mapped_column(_enum(SignOffRole))
+    person: Mapped[name_str]
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+
+    disclosure: Mapped[Disclosure] = relationship(back_populates="sign_offs")
+
+
+class Attachment(Base):
+    """A file belonging to a disclosure, stored once by its sha256 (see content.blobs)."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        UniqueConstraint("disclosure_id", "name"),
+        CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+        CheckConstraint("size_bytes >= 0", name="size_non_negative"),
+    )
+
+    id: Mapped[intpk]
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id", ondelete="CASCADE"))
+    name: Mapped[name_str]
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int]
+
+    disclosure: Mapped[Disclosure] = relationship(back_populates="attachments")
+
+
+class FinanceStatement(Base):
+    """Finance disclosures are tables of line items; totals are derived, never stored."""
+
+    __tablename__ = "finance_statement"
+
+    disclosure_id: Mapped[int] = mapped_column(
+        ForeignKey("disclosure.id", ondelete="CASCADE"), primary_key=True
+    )
+    opening_balance_fen: Mapped[int]
+
+    disclosure: Mapped[Disclosure] = relationship(back_populates="finance")
+    lines: Mapped[list[FinanceLine]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan", order_by="FinanceLine.seq"
+    )
+
+    def total_fen(self, direction: Direction) -> int:
+        return sum(line.amount_fen for line in self.lines if line.direction is direction)
+
+    @property
+    def income_fen(self) -> int:
+        return self.total_fen(Direction.INCOME)
+
+    @property
+    def expense_fen(self) -> int:
+        return self.total_fen(Direction.EXPENSE)
+
+    @property
+    def closing_balance_fen(self) -> int:
+        return self.opening_balance_fen + self.income_fen - self.expense_fen
+
+
+class FinanceLine(Base):
+    __tablename__ = "finance_line"
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
+        UniqueConstraint("statement_id", "seq"),
+    )
+
+    id: Mapped[intpk]
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("finance_statement.disclosure_id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    category: Mapped[str] = mapped_column(String(100))
+    item: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    statement: Mapped[FinanceStatement] = relationship(back_populates="lines")
+
+
+class Service(Base):
+    """服务公开 and 便民信息: stations, shops, repair and housekeeping, hotlines."""
+
+    __tablename__ = "service"
+
+    id: Mapped[intpk]
+    uid: Mapped[uid_str]
+    name: Mapped[name_str]
+    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Announcement(Base):
+    """Short text for the LED boards; scheduling reads these (see content.schedule)."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (
+        CheckConstraint("valid_until IS NULL OR valid_from < valid_until", name="window_ordered"),
+        CheckConstraint("duration_minutes IS NULL OR duration_minutes > 0", name="duration_pos"),
+    )
+
+    id: Mapped[intpk]
+    uid: Mapped[uid_str]
+    text: Mapped[str] = mapped_column(String(500))
+    valid_from: Mapped[timestamp]
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False))
+    # RFC 5545 RRULE (e.g. "FREQ=WEEKLY;BYDAY=MO,TU;BYHOUR=8;BYMINUTE=0") with the length of
+    # each showing; both empty means "all the time inside the validity window".
+    rrule: Mapped[str | None] = mapped_column(String(300))
+    duration_minutes: Mapped[int | None]
+    priority: Mapped[int] = mapped_column(default=0)
+    boards: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every board
+    emergency: Mapped[bool] = mapped_column(default=False)
+
+
+class Feedback(Base):
+    """A resident's question, suggestion or complaint (意见箱), with its reply and deadline."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[intpk]
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind))
+    disclosure_id: Mapped[int | None] = mapped_column(ForeignKey("disclosure.id"))
+    topic: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    # Personal data only when the resident chose to leave it; removed once the hub acks.
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    submitted_at: Mapped[timestamp]
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    due_is_estimate: Mapped[bool] = mapped_column(default=False)
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False))
+    replied_by: Mapped[str | None] = mapped_column(String(50))
+    outbox_state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState), default=OutboxState.PENDING
+    )
+
+    disclosure: Mapped[Disclosure | None] = relationship()
+
+
+class SurveyResponse(Base):
+    """One answer to a satisfaction survey (民主测评); under 90% satisfied obliges correction."""
+
+    __tablename__ = "survey_response"
+
+    id: Mapped[intpk]
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    survey: Mapped[str] = mapped_column(String(100), index=True)
+    rating: Mapped[SurveyRating] = mapped_column(_enum(SurveyRating))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[timestamp]
+    outbox_state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState), default=OutboxState.PENDING
+    )
+
+
+class SyncState(Base):
+    """Small key/value facts about synchronisation (bundle version, last success, error)."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[timestamp] = mapped_column(
+        server_default=func.current_timestamp(), onupdate=func.current_timestamp()
+    )
+
+
+class AuditEntry(Base):
+    """What changed when, and by whom: the archive's own history (归档)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[intpk]
+    at: Mapped[timestamp] = mapped_column(server_default=func.current_timestamp(), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_uid: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SearchDoc(Base):
+    """What the search index holds for one disclosure or service (see content.search_index).
+
+    The FTS5 tables `search_tri` (trigram) and `search_uni` (one token per character) are
+    created by migration 0002 and kept out of the ORM: their rowid is this table's id.
+    """
+
+    __tablename__ = "search_doc"
+    __table_args__ = (UniqueConstraint("doc_type", "doc_id"),)
+
+    id: Mapped[intpk]
+    doc_type: Mapped[str] = mapped_column(String(16))  # "disclosure" | "service"
+    doc_id: Mapped[int]
+    uid: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(24))
+    publish_on: Mapped[dt.date | None] = mapped_column(Date)
+    take_down_on: Mapped[dt.date | None] = mapped_column(Date)
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    superseded: Mapped[bool] = mapped_column(default=False)
+    title: Mapped[str] = mapped_column(String(300))
+    initials: Mapped[str] = mapped_column(String(300))
+    pinyin: Mapped[str] = mapped_column(String(2000))
+    body: Mapped[str] = mapped_column(Text)
