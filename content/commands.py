@@ -171,6 +171,10 @@ def cmd_demo_data(args: argparse.Namespace, config: Config) -> int:
     code, report = _load(config, _demo_raw(anchor), "demo-data")
     if report is not None:
         _print_report(report, args.json, "demo")
+    else:
+        print("juwu: if the cache holds demo content of another day, run "
+              "`juwu demo-data --fresh` (the old cache is kept as a .bak file).",
+              file=sys.stderr)
     return code
 
 

@@ -45,7 +45,7 @@ from content.models import (
     SurveyResponse,
 )
 from content.rules import reply_due, working_days_between
-from content.search_index import index_disclosure, index_service
+from content.search_index import index_disclosures, index_services
 
 UID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SECTIONS = ("community", "disclosure", "service", "announcement", "feedback", "survey_response")
@@ -572,11 +572,18 @@ def import_content(session: Session, raw: RawContent, config: Config, *,
     if parsed.community:
         _apply_community(session, parsed.community, report)
     existing = {d.uid: d for d in session.scalars(select(Disclosure))}
+    created: list[Disclosure] = []
     # Items a correction refers to must exist before the correction is stored.
     for spec in sorted(parsed.disclosures, key=lambda s: (s.supersedes is not None, s.publish_on)):
-        _apply_disclosure(session, spec, existing, blobs, report, errors, actor)
-    for s in parsed.services:
-        _apply_service(session, s, report, actor)
+        row = _apply_disclosure(session, spec, existing, blobs, report, errors, actor)
+        if row is not None:
+            created.append(row)
+    session.flush()  # one flush for the whole set: batched INSERTs
+    index_disclosures(session, created, new=True)
+    changed_services = [row for s in parsed.services
+                        if (row := _apply_service(session, s, report, actor)) is not None]
+    session.flush()
+    index_services(session, changed_services)
     for a in parsed.announcements:
         _apply_announcement(session, a, report, actor)
     for fb in parsed.feedback:
@@ -613,7 +620,8 @@ def _same_disclosure(row: Disclosure, spec: DisclosureSpec) -> bool:
 
 def _apply_disclosure(session: Session, spec: DisclosureSpec, existing: dict[str, Disclosure],
                       blobs: BlobStore, report: ImportReport, errors: list[str],
-                      actor: str) -> None:
+                      actor: str) -> Disclosure | None:
+    """Stage a new disclosure (not flushed, not indexed); None if nothing is new."""
     row = existing.get(spec.uid)
     if row is not None:
         if _same_disclosure(row, spec):
@@ -622,18 +630,18 @@ def _apply_disclosure(session: Session, spec: DisclosureSpec, existing: dict[str
             errors.append(f"{spec.where}: disclosure {spec.uid!r} is already published with "
                           "different content; publish a correction with a new uid and "
                           f"supersedes = {spec.uid!r} instead of changing it")
-        return
+        return None
     target = None
     if spec.supersedes:
         target = existing.get(spec.supersedes)
         if target is None:
             errors.append(f"{spec.where}: supersedes {spec.supersedes!r}, which is not "
                           "published")
-            return
+            return None
         if target.superseded_by is not None:
             errors.append(f"{spec.where}: {spec.supersedes!r} was already corrected by "
                           f"{target.superseded_by.uid!r}; correct that one instead")
-            return
+            return None
     row = Disclosure(
         uid=spec.uid, category=spec.category, kind=spec.kind, title=spec.title,
         body=spec.body, publish_on=spec.publish_on, take_down_on=spec.take_down_on,
@@ -654,16 +662,16 @@ def _apply_disclosure(session: Session, spec: DisclosureSpec, existing: dict[str
         row.attachments.append(Attachment(name=a.name, media_type=a.media_type, sha256=sha,
                                           size_bytes=size))
     session.add(row)
-    session.flush()
     existing[spec.uid] = row
-    index_disclosure(session, row)
     _audit(session, actor, "correct" if target else "publish", "disclosure", spec.uid,
            {"supersedes": spec.supersedes} if target else {})
     report.created["disclosure"] += 1
+    return row
 
 
 def _apply_service(session: Session, s: dict[str, Any], report: ImportReport,
-                   actor: str) -> None:
+                   actor: str) -> Service | None:
+    """Stage a new or changed service; None when unchanged."""
     values = {k: s[k] for k in ("name", "kind", "address", "phone", "hours", "notes")}
     row = session.scalars(select(Service).where(Service.uid == s["uid"])).one_or_none()
     if row is None:
@@ -678,10 +686,9 @@ def _apply_service(session: Session, s: dict[str, Any], report: ImportReport,
         action = "update"
     else:
         report.unchanged["service"] += 1
-        return
-    session.flush()
-    index_service(session, row)
+        return None
     _audit(session, actor, action, "service", s["uid"], {})
+    return row
 
 
 def _apply_announcement(session: Session, a: dict[str, Any], report: ImportReport,

@@ -8,6 +8,7 @@ Friday and say that the result is an estimate, rather than refusing to give a du
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import chinese_calendar
@@ -19,8 +20,9 @@ class DueDate:
     estimate: bool  # some day in the count fell in a year without a published schedule
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: dt.date) -> tuple[bool, bool]:
-    """(is it a working day, is that an estimate)."""
+    """(is it a working day, is that an estimate). Cached: chinese_calendar is slow-ish."""
     try:
         return bool(chinese_calendar.is_workday(day)), False
     except NotImplementedError:

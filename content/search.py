@@ -117,31 +117,24 @@ def _match_expr(terms: Sequence[_Term], columns: str | None) -> str:
     return " AND ".join(prefix + t.phrase() for t in terms)
 
 
-def _candidates(session: Session, terms: Sequence[_Term], columns: str | None,
-                filters: SearchFilters, today: dt.date, cap: int) -> list[int]:
+def _candidate_sql(terms: Sequence[_Term], columns: str | None, filters: SearchFilters,
+                   name: str, params: dict[str, object]) -> str:
+    """The newest `:cap` matching rowids, as a subquery (FTS5 walks rowids newest first)."""
     long_terms = [t for t in terms if not t.short]
     short_terms = [t for t in terms if t.short]
     driver, other = ("search_tri", "search_uni") if long_terms else ("search_uni", None)
-    params: dict[str, object] = {
-        "m1": _match_expr(long_terms or short_terms, columns), "cap": cap, "today": today,
-    }
-    where = [f"{driver} MATCH :m1"]
+    params[f"{name}1"] = _match_expr(long_terms or short_terms, columns)
+    where = [f"{driver} MATCH :{name}1"]
     if other and short_terms:
-        where.append(f"f.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :m2)")
-        params["m2"] = _match_expr(short_terms, columns)
+        where.append(f"f.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :{name}2)")
+        params[f"{name}2"] = _match_expr(short_terms, columns)
     join = ""
     extra = _filter_sql(filters, params)
     if extra:
         join = "JOIN search_doc d ON d.id = f.rowid"
         where.extend(extra)
-    sql = (f"SELECT f.rowid FROM {driver} f {join} WHERE {' AND '.join(where)} "
-           "ORDER BY f.rowid DESC LIMIT :cap")
-    stmt = text(sql)
-    if "cats" in params:
-        stmt = stmt.bindparams(bindparam("cats", expanding=True))
-    if "types" in params:
-        stmt = stmt.bindparams(bindparam("types", expanding=True))
-    return list(session.execute(stmt, params).scalars())
+    return (f"SELECT f.rowid AS id FROM {driver} f {join} WHERE {' AND '.join(where)} "
+            "ORDER BY f.rowid DESC LIMIT :cap")
 
 
 def _filter_sql(filters: SearchFilters, params: dict[str, object]) -> list[str]:
@@ -159,10 +152,7 @@ def _filter_sql(filters: SearchFilters, params: dict[str, object]) -> list[str]:
         where.append("coalesce(d.period_start, d.publish_on) <= :pto")
         params["pto"] = filters.period_to
     if filters.current_only:
-        where.append(
-            "NOT d.superseded AND (d.publish_on IS NULL OR d.publish_on <= :today) "
-            "AND (d.take_down_on IS NULL OR d.take_down_on > :today)"
-        )
+        where.append(_CURRENT_SQL)
     return where
 
 
@@ -176,45 +166,41 @@ def search(session: Session, query: str, *, today: dt.date, limit: int = 20, off
     """
     filters = filters or SearchFilters()
     terms = parse_query(query, max_query_chars)
-    title_ids = _candidates(session, terms, TITLE_COLUMNS, filters, today, candidate_cap)
-    all_ids = _candidates(session, terms, None, filters, today, candidate_cap)
-    title_set = set(title_ids)
-    ids = list(title_set.union(all_ids))
-    keys = _rank_keys(session, ids)
-    ranked = sorted(
-        ids,
-        key=lambda i: (i in title_set, _current(keys[i], today), keys[i][0] or dt.date.min, i),
-        reverse=True,
-    )
-    page_ids = ranked[offset:offset + limit]
-    docs = {d.id: d for d in session.scalars(select(SearchDoc).where(SearchDoc.id.in_(page_ids)))}
-    hits = [_hit(docs[i], terms, i in title_set, _current(keys[i], today)) for i in page_ids]
-    capped = len(all_ids) >= candidate_cap or len(title_ids) >= candidate_cap
-    return SearchResult(query=query, hits=hits, total=len(ids), total_is_lower_bound=capped,
+    params: dict[str, object] = {"cap": candidate_cap, "today": today.isoformat(),
+                                 "limit": limit, "offset": offset}
+    title_sql = _candidate_sql(terms, TITLE_COLUMNS, filters, "t", params)
+    all_sql = _candidate_sql(terms, None, filters, "a", params)
+    # Ranking runs inside SQLite over at most 2 x cap rows; only the page's text is read.
+    sql = f"""
+        WITH t AS ({title_sql}), a AS ({all_sql}),
+             u AS (SELECT id FROM t UNION SELECT id FROM a)
+        SELECT d.id AS id, d.id IN (SELECT id FROM t) AS title_hit,
+               ({_CURRENT_SQL}) AS cur, count(*) OVER () AS total,
+               (SELECT count(*) FROM t) AS n_title, (SELECT count(*) FROM a) AS n_all
+        FROM u JOIN search_doc d ON d.id = u.id
+        ORDER BY title_hit DESC, cur DESC, coalesce(d.publish_on, '0001-01-01') DESC,
+                 d.id DESC
+        LIMIT :limit OFFSET :offset"""
+    stmt = text(sql)
+    for name in ("cats", "types"):
+        if name in params:
+            stmt = stmt.bindparams(bindparam(name, expanding=True))
+    rows = session.execute(stmt, params).all()
+    first = rows[0] if rows else None
+    if first is None and offset > 0:  # a page past the end still reports the total
+        first = session.execute(stmt, params | {"limit": 1, "offset": 0}).first()
+    docs = {d.id: d for d in session.scalars(
+        select(SearchDoc).where(SearchDoc.id.in_([r.id for r in rows])))}
+    hits = [_hit(docs[r.id], terms, bool(r.title_hit), bool(r.cur)) for r in rows]
+    total = first.total if first is not None else 0
+    capped = first is not None and (first.n_title >= candidate_cap
+                                    or first.n_all >= candidate_cap)
+    return SearchResult(query=query, hits=hits, total=total, total_is_lower_bound=capped,
                         terms=tuple(t.raw for t in terms))
 
 
-_RankKey = tuple[dt.date | None, dt.date | None, bool]
-
-
-def _rank_keys(session: Session, ids: list[int]) -> dict[int, _RankKey]:
-    """publish_on, take_down_on, superseded per doc: all that ranking reads (no text)."""
-    out: dict[int, _RankKey] = {}
-    for start in range(0, len(ids), 900):
-        rows = session.execute(
-            select(SearchDoc.id, SearchDoc.publish_on, SearchDoc.take_down_on,
-                   SearchDoc.superseded).where(SearchDoc.id.in_(ids[start:start + 900]))
-        )
-        for row in rows:
-            out[row.id] = (row.publish_on, row.take_down_on, row.superseded)
-    return out
-
-
-def _current(key: _RankKey, today: dt.date) -> bool:
-    publish_on, take_down_on, superseded = key
-    if superseded or (publish_on is not None and publish_on > today):
-        return False
-    return take_down_on is None or today < take_down_on
+_CURRENT_SQL = ("NOT d.superseded AND (d.publish_on IS NULL OR d.publish_on <= :today) "
+                "AND (d.take_down_on IS NULL OR d.take_down_on > :today)")
 
 
 def _hit(doc: SearchDoc, terms: Sequence[_Term], title_hit: bool, current: bool) -> Hit:

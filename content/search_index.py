@@ -12,7 +12,7 @@ loaded by the kiosk's UI process.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -54,20 +54,18 @@ def title_pinyin(title: str) -> Pinyin:
     # pypinyin documents an `errors` callback that returns a list (one item per character
     # that has no pinyin); its type hints only admit str.
     keep = cast(Callable[[str], str], list)
-
     full = pinyin(title, style=Style.NORMAL, errors=keep, strict=False)
-    first = pinyin(title, style=Style.FIRST_LETTER, errors=keep, strict=False)
-    if len(full) != len(title) or len(first) != len(title):  # pragma: no cover - pypinyin contract
+    if len(full) != len(title):  # pragma: no cover - pypinyin contract
         raise AssertionError("pypinyin did not return one item per character")
 
     def clean(item: str) -> str:
         item = item.lower()
-        return "_" if item == SYLLABLE_SEP else item
+        return "_" if item == SYLLABLE_SEP or not item else item
 
-    return Pinyin(
-        initials="".join(clean(i[0])[:1] or "_" for i in first),
-        syllables=SYLLABLE_SEP.join(clean(i[0]) for i in full),
-    )
+    # The first letter of the full syllable is the initial (zh → z, as Style.FIRST_LETTER),
+    # and y/w syllables keep theirs (Style.INITIALS would give '').
+    items = [clean(i[0]) for i in full]
+    return Pinyin(initials="".join(i[0] for i in items), syllables=SYLLABLE_SEP.join(items))
 
 
 def _fts_values(doc: SearchDoc) -> dict[str, str]:
@@ -80,68 +78,72 @@ def _fts_values(doc: SearchDoc) -> dict[str, str]:
     }
 
 
-def _fts_insert(session: Session, doc: SearchDoc) -> None:
-    values = _fts_values(doc)
-    session.execute(
-        text(f"INSERT INTO search_tri(rowid, {_COLUMNS}) "
-             "VALUES (:rowid, :title, :initials, :pinyin, :body)"),
-        {"rowid": doc.id, **values},
-    )
-    session.execute(
-        text(f"INSERT INTO search_uni(rowid, {_COLUMNS}) "
-             "VALUES (:rowid, :title, :initials, :pinyin, :body)"),
-        {"rowid": doc.id, **{k: spaced(v) for k, v in values.items()}},
-    )
+def _fts_write(session: Session, docs: Sequence[SearchDoc], command: str | None) -> None:
+    """Insert (command None) or delete ('delete') the docs' rows in both FTS tables.
+
+    Contentless FTS5 tables forget a row only when given exactly the values indexed.
+    """
+    if not docs:
+        return
+    rows = [{"rowid": d.id, **_fts_values(d)} for d in docs]
+    for table in FTS_TABLES:
+        params = rows if table == "search_tri" else [
+            {k: (v if k == "rowid" else spaced(str(v))) for k, v in r.items()} for r in rows]
+        if command is None:
+            sql = (f"INSERT INTO {table}(rowid, {_COLUMNS}) "
+                   "VALUES (:rowid, :title, :initials, :pinyin, :body)")
+        else:
+            sql = (f"INSERT INTO {table}({table}, rowid, {_COLUMNS}) "
+                   f"VALUES ('{command}', :rowid, :title, :initials, :pinyin, :body)")
+        session.execute(text(sql), params)
 
 
-def _fts_delete(session: Session, doc: SearchDoc) -> None:
-    # Contentless FTS5 tables forget a row only when given exactly the values indexed.
-    values = _fts_values(doc)
-    for table, vals in (("search_tri", values),
-                        ("search_uni", {k: spaced(v) for k, v in values.items()})):
-        session.execute(
-            text(f"INSERT INTO {table}({table}, rowid, {_COLUMNS}) "
-                 "VALUES ('delete', :rowid, :title, :initials, :pinyin, :body)"),
-            {"rowid": doc.id, **vals},
-        )
-
-
-def _upsert(session: Session, doc_type: str, doc_id: int, fields: dict[str, object]) -> None:
-    existing = session.scalars(
-        select(SearchDoc).where(SearchDoc.doc_type == doc_type, SearchDoc.doc_id == doc_id)
-    ).one_or_none()
-    if existing is not None:
-        _fts_delete(session, existing)
-        for key, value in fields.items():
-            setattr(existing, key, value)
-        doc = existing
-    else:
-        doc = SearchDoc(doc_type=doc_type, doc_id=doc_id, **fields)
-        session.add(doc)
+def _index(session: Session, doc_type: str, fields_by_id: dict[int, dict[str, object]],
+           new: bool) -> None:
+    """Add or refresh many docs with a few statements (bulk loads call this once)."""
+    existing: dict[int, SearchDoc] = {}
+    if not new:
+        ids = list(fields_by_id)
+        for start in range(0, len(ids), 900):
+            for doc in session.scalars(select(SearchDoc).where(
+                    SearchDoc.doc_type == doc_type,
+                    SearchDoc.doc_id.in_(ids[start:start + 900]))):
+                existing[doc.doc_id] = doc
+        _fts_write(session, list(existing.values()), "delete")
+    docs: list[SearchDoc] = []
+    for doc_id, fields in fields_by_id.items():
+        doc = existing.get(doc_id)
+        if doc is None:
+            doc = SearchDoc(doc_type=doc_type, doc_id=doc_id, **fields)
+            session.add(doc)
+        else:
+            for key, value in fields.items():
+                setattr(doc, key, value)
+        docs.append(doc)
     session.flush()
-    _fts_insert(session, doc)
+    _fts_write(session, docs, None)
 
 
-def index_disclosure(session: Session, d: Disclosure) -> None:
-    """Add or refresh one disclosure in the index; marks what it corrects as superseded."""
-    py = title_pinyin(d.title)
-    _upsert(session, "disclosure", d.id, {
-        "uid": d.uid,
-        "category": d.category.value,
-        "publish_on": d.publish_on,
-        "take_down_on": d.take_down_on,
-        "period_start": d.period_start,
-        "period_end": d.period_end,
-        "superseded": d.superseded_by is not None,
-        "title": d.title,
-        "initials": py.initials,
-        "pinyin": py.syllables,
-        "body": d.body,
-    })
-    if d.supersedes_id is not None:
+def index_disclosures(session: Session, rows: Sequence[Disclosure], *, new: bool = False) -> None:
+    """Add or refresh disclosures; marks what they correct as superseded.
+
+    `new=True` promises none of them is indexed yet (a fresh import), saving a lookup.
+    """
+    fields: dict[int, dict[str, object]] = {}
+    for d in rows:
+        py = title_pinyin(d.title)
+        fields[d.id] = {
+            "uid": d.uid, "category": d.category.value, "publish_on": d.publish_on,
+            "take_down_on": d.take_down_on, "period_start": d.period_start,
+            "period_end": d.period_end, "superseded": d.superseded_by is not None,
+            "title": d.title, "initials": py.initials, "pinyin": py.syllables, "body": d.body,
+        }
+    _index(session, "disclosure", fields, new)
+    corrected = [d.supersedes_id for d in rows if d.supersedes_id is not None]
+    if corrected:
         session.execute(
             update(SearchDoc)
-            .where(SearchDoc.doc_type == "disclosure", SearchDoc.doc_id == d.supersedes_id)
+            .where(SearchDoc.doc_type == "disclosure", SearchDoc.doc_id.in_(corrected))
             .values(superseded=True)
         )
 
@@ -150,21 +152,16 @@ def service_text(s: Service) -> str:
     return "\n".join(p for p in (s.kind.label, s.address, s.phone, s.hours, s.notes) if p)
 
 
-def index_service(session: Session, s: Service) -> None:
-    py = title_pinyin(s.name)
-    _upsert(session, "service", s.id, {
-        "uid": s.uid,
-        "category": "services",
-        "publish_on": None,
-        "take_down_on": None,
-        "period_start": None,
-        "period_end": None,
-        "superseded": False,
-        "title": s.name,
-        "initials": py.initials,
-        "pinyin": py.syllables,
-        "body": service_text(s),
-    })
+def index_services(session: Session, rows: Sequence[Service], *, new: bool = False) -> None:
+    fields: dict[int, dict[str, object]] = {}
+    for s in rows:
+        py = title_pinyin(s.name)
+        fields[s.id] = {
+            "uid": s.uid, "category": "services", "publish_on": None, "take_down_on": None,
+            "period_start": None, "period_end": None, "superseded": False, "title": s.name,
+            "initials": py.initials, "pinyin": py.syllables, "body": service_text(s),
+        }
+    _index(session, "service", fields, new)
 
 
 def unindex(session: Session, doc_type: str, doc_ids: Iterable[int]) -> None:
@@ -174,8 +171,7 @@ def unindex(session: Session, doc_type: str, doc_ids: Iterable[int]) -> None:
     docs = session.scalars(
         select(SearchDoc).where(SearchDoc.doc_type == doc_type, SearchDoc.doc_id.in_(ids))
     ).all()
-    for doc in docs:
-        _fts_delete(session, doc)
+    _fts_write(session, docs, "delete")
     session.execute(delete(SearchDoc).where(SearchDoc.id.in_([d.id for d in docs])))
 
 
@@ -184,11 +180,8 @@ def rebuild(session: Session) -> int:
     for table in FTS_TABLES:
         session.execute(text(f"INSERT INTO {table}({table}) VALUES ('delete-all')"))
     session.execute(delete(SearchDoc))
-    count = 0
-    for d in session.scalars(select(Disclosure)):
-        index_disclosure(session, d)
-        count += 1
-    for s in session.scalars(select(Service)):
-        index_service(session, s)
-        count += 1
-    return count
+    disclosures = list(session.scalars(select(Disclosure)))
+    services = list(session.scalars(select(Service)))
+    index_disclosures(session, disclosures, new=True)
+    index_services(session, services, new=True)
+    return len(disclosures) + len(services)
