@@ -8,7 +8,9 @@ names the file, the key and the type that was expected.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import re
 import sys
 import tomllib
 import types
@@ -24,6 +26,12 @@ ENV_PREFIX = "JUWU_"
 APP_NAME = "juwu"
 
 Cadence = Literal["monthly", "quarterly"]
+# Board protocols by name; display_driver.protocols.PROTOCOLS holds the classes (a test keeps
+# the two in step, since content/ must not import display_driver).
+BoardProtocolName = Literal["onbon-bx5e", "onbon-bx5k", "alpha"]
+BoardColour = Literal["mono", "red", "green", "yellow", "amber"]
+BOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+QUIET_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class ConfigError(ValueError):
@@ -67,12 +75,71 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class BoardConfig:
+    """One LED board (a ``[[boards]]`` table). ``None`` serial settings mean the
+    protocol's own default (docs/boards.md, "Serial settings")."""
+
+    name: str
+    protocol: BoardProtocolName
+    port: str  # device path (/dev/ttyUSB0) or pyserial URL (socket://host:port, loop://)
+    width: int
+    height: int
+    address: int = 1
+    baudrate: int | None = None
+    bytesize: Literal[7, 8] | None = None
+    parity: Literal["N", "E", "O"] | None = None
+    stopbits: Literal[1, 2] | None = None
+    timeout_s: float = 1.0
+    font: str = ""  # pixel font file; empty: GNU Unifont 16 px
+    colour: BoardColour = "mono"
+    quiet_hours: str = ""  # "22:00-06:30"; empty: never quiet
+    quiet_mode: Literal["blank", "dim"] = "blank"
+    refresh_s: int = 600  # resend what is shown this often, even when nothing changed
+    rotate_s: int = 20  # equal-priority announcements take turns of this many seconds
+
+    def quiet_window(self) -> tuple[dt.time, dt.time] | None:
+        """Start and end of quiet hours (the end may be on the next day), or None."""
+        if not self.quiet_hours:
+            return None
+        m = QUIET_HOURS.match(self.quiet_hours)
+        if m is None:
+            raise ValueError(f"quiet_hours {self.quiet_hours!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        return dt.time(h1, m1), dt.time(h2, m2)
+
+    def is_quiet(self, at: dt.datetime) -> bool:
+        """Whether ``at`` (community local time) falls in quiet hours; windows may cross
+        midnight ("22:00-06:30" covers 23:00 and 05:00)."""
+        window = self.quiet_window()
+        if window is None:
+            return False
+        start, end = window
+        t = at.time()
+        if start < end:
+            return start <= t < end
+        return t >= start or t < end
+
+
+@dataclass(frozen=True)
 class Config:
     paths: PathsConfig
     community: CommunityConfig
     disclosure: DisclosureConfig
     search: SearchConfig
+    boards: tuple[BoardConfig, ...] = ()
     sources: tuple[str, ...] = ()
+
+    def board(self, name: str) -> BoardConfig:
+        """The board called ``name``.
+
+        Raises:
+            ConfigError: no board has that name (the message lists those that exist).
+        """
+        for b in self.boards:
+            if b.name == name:
+                return b
+        known = ", ".join(b.name for b in self.boards) or "none are configured"
+        raise ConfigError(f"no board named {name!r} in the configuration ({known})")
 
     @property
     def data_dir(self) -> Path:
@@ -154,14 +221,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _section_fields() -> dict[str, type]:
     hints = typing.get_type_hints(Config)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "sources"}
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config)
+            if f.name not in ("sources", *LIST_SECTIONS)}
+
+
+# Sections that are arrays of tables (``[[boards]]``): a later file replaces the whole list.
+LIST_SECTIONS: dict[str, type[BoardConfig]] = {"boards": BoardConfig}
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any], origin: str) -> None:
     sections = _section_fields()
     for section, values in override.items():
+        if section in LIST_SECTIONS:
+            if isinstance(values, Mapping) and any(isinstance(v, _EnvText)
+                                                   for v in values.values()):
+                raise ConfigError(f"{origin}: {section} can only be set in a configuration "
+                                  f"file, as [[{section}]] tables")
+            if not isinstance(values, list) or not all(isinstance(v, Mapping) for v in values):
+                raise ConfigError(f"{origin}: {section} must be an array of tables "
+                                  f"([[{section}]])")
+            base[section] = (values, origin)
+            continue
         if section not in sections:
-            known = ", ".join(sorted(sections))
+            known = ", ".join(sorted([*sections, *LIST_SECTIONS]))
             raise ConfigError(f"{origin}: unknown section [{section}] (known: {known})")
         if not isinstance(values, Mapping):
             raise ConfigError(f"{origin}: [{section}] must be a table of keys")
@@ -187,13 +269,73 @@ def _build(cls: type[Config], merged: dict[str, Any], default_origin: str,
             value, origin = entry if isinstance(entry, tuple) else (entry, default_origin)
             kwargs[f.name] = _coerce(value, hints[f.name], f"{origin}: {section}.{f.name}")
         sections[section] = section_cls(**kwargs)
-    return cls(**sections, sources=sources)
+    entry = merged.get("boards", [])
+    raw_boards, origin = entry if isinstance(entry, tuple) else (entry, default_origin)
+    if not isinstance(raw_boards, list) or not all(isinstance(b, Mapping) for b in raw_boards):
+        raise ConfigError(f"{origin}: boards must be an array of tables ([[boards]])")
+    boards = tuple(_build_board(entry, f"{origin}: boards[{i}]")
+                   for i, entry in enumerate(raw_boards))
+    seen: set[str] = set()
+    for i, b in enumerate(boards):
+        if b.name in seen:
+            raise ConfigError(f"{origin}: boards[{i}].name: {b.name!r} is used by two boards")
+        seen.add(b.name)
+    return cls(**sections, boards=boards, sources=sources)
+
+
+def _build_board(entry: Mapping[str, Any], where: str) -> BoardConfig:
+    fields = {f.name: f for f in dataclasses.fields(BoardConfig)}
+    hints = typing.get_type_hints(BoardConfig)
+    if isinstance(entry.get("name"), str):
+        where = f"{where} ({entry['name']})"
+    unknown = sorted(set(entry) - set(fields))
+    if unknown:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"{where}: unknown key {unknown[0]} (known: {known})")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name not in entry:
+            if f.default is dataclasses.MISSING:
+                raise ConfigError(f"{where}: missing key {name}")
+            continue
+        kwargs[name] = _coerce(entry[name], hints[name], f"{where}.{name}")
+    board = BoardConfig(**kwargs)
+    _check_board(board, where)
+    return board
+
+
+def _check_board(b: BoardConfig, where: str) -> None:
+    """Value checks the types alone cannot express; each names the key."""
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{where}.{key}: {why}, got {getattr(b, key)!r}")
+
+    if not BOARD_NAME.match(b.name):
+        raise bad("name", "expected 1-32 letters, digits, '-' or '_'")
+    if not b.port:
+        raise bad("port", "expected a device path or pyserial URL")
+    if not (0 < b.width <= 4096 and 0 < b.height <= 4096):
+        raise bad("width" if not 0 < b.width <= 4096 else "height",
+                  "expected 1..4096 pixels")
+    if not 0 <= b.address <= 0xFFFF:
+        raise bad("address", "expected 0..65535")
+    if b.baudrate is not None and b.baudrate <= 0:
+        raise bad("baudrate", "expected a positive baud rate")
+    if not 0 < b.timeout_s <= 60:
+        raise bad("timeout_s", "expected more than 0 and at most 60 seconds")
+    if b.refresh_s < 1:
+        raise bad("refresh_s", "expected at least 1 second")
+    if b.rotate_s < 1:
+        raise bad("rotate_s", "expected at least 1 second")
+    m = QUIET_HOURS.match(b.quiet_hours)
+    if b.quiet_hours and (m is None or int(m[1]) > 23 or int(m[3]) > 23 or int(m[2]) > 59
+                          or int(m[4]) > 59 or m.group(1, 2) == m.group(3, 4)):
+        raise bad("quiet_hours", 'expected "HH:MM-HH:MM" with two different times')
 
 
 def _coerce(value: Any, expected: Any, where: str) -> Any:
     if typing.get_origin(expected) is Literal:
         allowed = typing.get_args(expected)
-        if value in allowed:
+        if value in allowed and type(value) in {type(a) for a in allowed}:
             return value
         choices = " or ".join(repr(a) for a in allowed)
         raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
@@ -201,11 +343,16 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
         return _from_env_text(str(value), expected, where)
     if expected is int and isinstance(value, int) and not isinstance(value, bool):
         return value
+    if expected is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     if expected is bool and isinstance(value, bool):
         return value
     if expected is str and isinstance(value, str):
         return value
-    if isinstance(expected, types.UnionType):
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        arms = [a for a in typing.get_args(expected) if a is not type(None)]
+        if len(arms) == 1:  # "X | None": TOML has no null, so a value present is an X
+            return _coerce(value, arms[0], where)
         raise ConfigError(f"{where}: unsupported type {expected}")
     raise ConfigError(
         f"{where}: expected {getattr(expected, '__name__', expected)}, "
@@ -219,6 +366,11 @@ def _from_env_text(text: str, expected: Any, where: str) -> Any:
             return int(text)
         except ValueError:
             raise ConfigError(f"{where}: expected int, got {text!r}") from None
+    if expected is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected float, got {text!r}") from None
     if expected is bool:
         lowered = text.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:

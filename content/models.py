@@ -454,3 +454,49 @@ class SearchDoc(Base):
     initials: Mapped[str] = mapped_column(String(300))
     pinyin: Mapped[str] = mapped_column(String(2000))
     body: Mapped[str] = mapped_column(Text)
+
+
+class BoardState(enum.StrEnum):
+    """What the display driver last knew about a board (the kiosk's admin screen shows it)."""
+
+    OK = "ok"            # the last exchange was answered as expected
+    FAULTED = "faulted"  # several consecutive failures; the driver keeps retrying
+    UNKNOWN = "unknown"  # not reached yet since the driver started
+
+
+class DisplayLogEntry(Base):
+    """One stretch of time a board showed one item: the evidence that an announcement was
+    displayed for its required period. ``shown_to`` is NULL while it is still showing; a
+    stretch ends when the board shows something else, is blanked, faults, or the driver
+    stops."""
+
+    __tablename__ = "display_log"
+    __table_args__ = (
+        CheckConstraint("shown_to IS NULL OR shown_from <= shown_to", name="shown_ordered"),
+        Index("ix_display_log_board_from", "board", "shown_from"),
+        Index("ix_display_log_item", "item_uid", "shown_from"),
+    )
+
+    id: Mapped[intpk]
+    board: Mapped[str] = mapped_column(String(32))
+    item_uid: Mapped[str] = mapped_column(String(64))  # announcement uid, or "fallback"
+    text: Mapped[str] = mapped_column(String(500))
+    shown_from: Mapped[timestamp]
+    shown_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False))
+
+
+class BoardStatus(Base):
+    """The latest health of one board, written by the display driver."""
+
+    __tablename__ = "board_status"
+    __table_args__ = (
+        CheckConstraint("consecutive_failures >= 0", name="failures_non_negative"),
+    )
+
+    board: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[BoardState] = mapped_column(_enum(BoardState), default=BoardState.UNKNOWN)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    showing_uid: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[timestamp]

@@ -93,7 +93,8 @@ def test_failing_migration_leaves_previous_schema(tmp_path: Path, cache: Cache) 
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     (scripts / "versions" / "0099_broken.py").write_text(
         '"""broken"""\nfrom alembic import op\nimport sqlalchemy as sa\n'
-        'revision = "0099"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n'
+        f'revision = "0099"\ndown_revision = "{head_revision()}"\nbranch_labels = None\n'
+        'depends_on = None\n'
         "def upgrade():\n"
         '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
         '    with op.batch_alter_table("disclosure") as b:\n'
@@ -104,7 +105,7 @@ def test_failing_migration_leaves_previous_schema(tmp_path: Path, cache: Cache) 
     )
     with pytest.raises(Exception, match="syntax error"):
         upgrade(cache.engine, script_location=scripts)
-    assert current_revision(cache.engine) == "0002"
+    assert current_revision(cache.engine) == head_revision()
     with cache.engine.connect() as conn:
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
         columns = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(disclosure)")}

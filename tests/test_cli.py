@@ -54,7 +54,7 @@ def test_init_reports_the_cache(tmp_path: Path) -> None:
     assert result.returncode == 0
     info = json.loads(result.stdout)
     assert info["database"] == str(tmp_path / "cache.sqlite3")
-    assert info["schema_revision"] == "0002"
+    assert info["schema_revision"] == "0003"
 
 
 def test_search_text_and_json(data: Path) -> None:
