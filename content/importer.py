@@ -575,13 +575,13 @@ def import_content(session: Session, raw: RawContent, config: Config, *,
     created: list[Disclosure] = []
     # Items a correction refers to must exist before the correction is stored.
     for spec in sorted(parsed.disclosures, key=lambda s: (s.supersedes is not None, s.publish_on)):
-        row = _apply_disclosure(session, spec, existing, blobs, report, errors, actor)
-        if row is not None:
-            created.append(row)
+        staged = _apply_disclosure(session, spec, existing, blobs, report, errors, actor)
+        if staged is not None:
+            created.append(staged)
     session.flush()  # one flush for the whole set: batched INSERTs
     index_disclosures(session, created, new=True)
-    changed_services = [row for s in parsed.services
-                        if (row := _apply_service(session, s, report, actor)) is not None]
+    changed_services = [svc for s in parsed.services
+                        if (svc := _apply_service(session, s, report, actor)) is not None]
     session.flush()
     index_services(session, changed_services)
     for a in parsed.announcements:

@@ -11,6 +11,7 @@ loaded by the kiosk's UI process.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import cast
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from content.models import Disclosure, SearchDoc, Service
+from content.models import Category, Disclosure, SearchDoc, Service
 
 SYLLABLE_SEP = "'"
 FTS_TABLES = ("search_tri", "search_uni")
@@ -68,12 +69,24 @@ def title_pinyin(title: str) -> Pinyin:
     return Pinyin(initials="".join(i[0] for i in items), syllables=SYLLABLE_SEP.join(items))
 
 
+# The heading an item is filed under is part of what residents type: `cwgk` (财务公开)
+# finds every finance item, `bmfw` (便民服务) every service, whatever their titles say.
+CATEGORY_HEADINGS = {**{c.value: c.label for c in Category}, "services": "便民服务"}
+
+
+@functools.lru_cache(maxsize=16)
+def _heading_pinyin(category: str) -> Pinyin:
+    return title_pinyin(CATEGORY_HEADINGS.get(category, ""))
+
+
 def _fts_values(doc: SearchDoc) -> dict[str, str]:
+    """Exactly what is indexed for a doc (deletes from contentless tables must repeat it)."""
     py = Pinyin(doc.initials, doc.pinyin)
+    heading = _heading_pinyin(doc.category)
     return {
         "title": normalize(doc.title),
-        "initials": doc.initials,
-        "pinyin": py.joined,
+        "initials": f"{heading.initials} {doc.initials}",
+        "pinyin": f"{heading.joined} {py.joined}",
         "body": normalize(doc.body),
     }
 
@@ -112,14 +125,14 @@ def _index(session: Session, doc_type: str, fields_by_id: dict[int, dict[str, ob
         _fts_write(session, list(existing.values()), "delete")
     docs: list[SearchDoc] = []
     for doc_id, fields in fields_by_id.items():
-        doc = existing.get(doc_id)
-        if doc is None:
-            doc = SearchDoc(doc_type=doc_type, doc_id=doc_id, **fields)
-            session.add(doc)
+        found = existing.get(doc_id)
+        if found is None:
+            found = SearchDoc(doc_type=doc_type, doc_id=doc_id, **fields)
+            session.add(found)
         else:
             for key, value in fields.items():
-                setattr(doc, key, value)
-        docs.append(doc)
+                setattr(found, key, value)
+        docs.append(found)
     session.flush()
     _fts_write(session, docs, None)
 

@@ -60,18 +60,18 @@ def finance_lines() -> list[dict[str, Any]]:
          "note": "用于困难家庭慰问"},
         {"direction": "expense", "category": "办公费", "item": "办公用品", "amount_fen": 123_450,
          "note": ""},
-        {"direction": "expense", "category": "维修", "item": "3号楼电梯维修", "amount_fen": 2_600_000,
-         "note": ""},
+        {"direction": "expense", "category": "维修", "item": "3号楼电梯维修",
+         "amount_fen": 2_600_000, "note": ""},
     ]
 
 
 MINI: dict[str, Any] = {
     "community": {"name": "幸福里社区", "code": "xingfuli", "address": "幸福路18号"},
     "disclosure": [
-        disclosure("aff-2026-05", "2026年5月社区事务公开", "本月完成3号楼电梯维修，更换曳引机钢丝绳。",
-                   dt.date(2026, 6, 10)),
-        disclosure("aff-2026-01", "2026年1月社区事务公开", "开展冬季送温暖活动，走访困难家庭12户。",
-                   dt.date(2026, 2, 10)),
+        disclosure("aff-2026-05", "2026年5月社区事务公开",
+                   "本月完成3号楼电梯维修，更换曳引机钢丝绳。", dt.date(2026, 6, 10)),
+        disclosure("aff-2026-01", "2026年1月社区事务公开",
+                   "开展冬季送温暖活动，走访困难家庭12户。", dt.date(2026, 2, 10)),
         disclosure("fixed-committee", "社区居委会成员及分工", "主任张国华，负责全面工作。",
                    dt.date(2025, 1, 10), kind="fixed", days=None),
         disclosure("elevator-notice", "加装电梯意见征询结果公示",
@@ -99,7 +99,8 @@ MINI: dict[str, Any] = {
          "boards": ["hall"]},
     ],
     "feedback": [
-        {"ticket": "Q20260601-001", "kind": "question", "topic": "财务", "text": "维修费用为何这么高？",
+        {"ticket": "Q20260601-001", "kind": "question", "topic": "财务",
+         "text": "维修费用为何这么高？",
          "submitted_at": dt.datetime(2026, 6, 1, 9, 30), "disclosure": "cw-2026-q1",
          "reply_text": "含更换钢丝绳材料费。", "replied_at": dt.datetime(2026, 6, 5, 10),
          "replied_by": "李晓梅"},
