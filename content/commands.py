@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from content.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, print_json
 from content.config import Config
 from content.db import Cache, CacheError, open_cache, unit_of_work
-from content.formatting import cn_date, period_text, yuan
+from content.formatting import cn_date, display_width, pad, period_text, yuan
 from content.importer import ContentError, RawContent, import_content, read_content_dir
 from content.migrate import current_revision
 from content.models import Category, Direction, Disclosure, Service
@@ -331,10 +331,14 @@ def render_disclosure(d: Disclosure, today: dt.date) -> str:
 def render_finance_table(d: Disclosure) -> str:
     f = d.finance
     assert f is not None
-    rows = [f"{'收支':<4}{'类别':<12}{'项目':<20}{'金额（元）':>14}"]
+    item_width = max([display_width(ln.item) for ln in f.lines] + [8]) + 2
+    cat_width = max([display_width(ln.category) for ln in f.lines] + [4]) + 2
+    rows = [pad("收支", 6) + pad("类别", cat_width) + pad("项目", item_width)
+            + pad("金额（元）", 14, ">")]
     for ln in f.lines:
         label = "收入" if ln.direction is Direction.INCOME else "支出"
-        rows.append(f"{label:<4}{ln.category:<12}{ln.item:<20}{yuan(ln.amount_fen):>14}")
+        rows.append(pad(label, 6) + pad(ln.category, cat_width) + pad(ln.item, item_width)
+                    + pad(yuan(ln.amount_fen), 14, ">"))
     rows.append(f"期初余额 {yuan(f.opening_balance_fen)} 元；收入合计 {yuan(f.income_fen)} 元；"
                 f"支出合计 {yuan(f.expense_fen)} 元；期末余额 {yuan(f.closing_balance_fen)} 元")
     return "\n".join(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 
 def yuan(fen: int) -> str:
@@ -10,6 +11,17 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives `text`: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """`text` padded with spaces to `width` terminal columns (str.format counts characters)."""
+    fill = " " * max(0, width - display_width(text))
+    return text + fill if align == "<" else fill + text
 
 
 def cn_date(day: dt.date) -> str:

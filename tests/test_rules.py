@@ -44,3 +44,12 @@ def test_satisfaction_rate() -> None:
 def test_yuan_formatting_round_trips(fen: int) -> None:
     text = yuan(fen)
     assert int(text.replace(",", "").replace(".", "")) == fen
+
+
+def test_padding_counts_terminal_columns() -> None:
+    from content.formatting import display_width, pad
+
+    assert display_width("财务ab") == 6
+    assert pad("收入", 6) == "收入  "
+    assert pad("1.00", 6, ">") == "  1.00"
+    assert pad("很长的类别名称", 4) == "很长的类别名称"  # never cut
