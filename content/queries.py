@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from content.config import Config
@@ -39,7 +39,7 @@ def community(session: Session) -> Community | None:
     return session.scalars(select(Community)).first()
 
 
-def current_condition(today: dt.date):  # type: ignore[no-untyped-def]
+def current_condition(today: dt.date) -> ColumnElement[bool]:
     """SQL condition: published, not taken down, not superseded by a correction."""
     newer = aliased(Disclosure)
     return and_(
