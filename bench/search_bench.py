@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import platform
 import random
 import resource
@@ -22,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,27 +58,28 @@ def machine() -> str:
             f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}")
 
 
-def corpus(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """N disclosures whose titles and bodies recombine the demo community's real text."""
+def corpus(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """N disclosures whose titles and bodies recombine the demo community's real text.
+
+    A generator, so that the loader's peak memory is the loader's, not the test data's.
+    """
     demo = build_demo(dt.date(2026, 12, 1))
     rng = random.Random(seed)
     sentences = [s + "。" for d in demo["disclosure"] for s in d["body"].split("。") if s.strip()]
     titles = [d["title"] for d in demo["disclosure"]]
     template = demo["disclosure"][0]
     start = dt.date(2012, 1, 10)
-    out = []
     for i in range(count):
         publish = start + dt.timedelta(days=i * 5000 // count)
         body = "".join(rng.choice(sentences) for _ in range(rng.randint(3, 8)))
-        out.append({
+        yield {
             "uid": f"bench-{i}", "category": rng.choice(
                 ["party", "government", "affairs", "finance", "services"]),
             "kind": "periodic", "title": f"{rng.choice(titles)}（{i}）", "body": body,
             "publish_on": publish, "take_down_on": publish + dt.timedelta(days=30),
             "sign_offs": [s | {"signed_on": publish - (template["publish_on"] - s["signed_on"])}
                           for s in template["sign_offs"]],
-        })
-    return out
+        }
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -98,12 +100,14 @@ def load(cache: Cache, config: Config, count: int, batch: int) -> None:
     items = corpus(count)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    for start in range(0, len(items), batch):
+    done = 0
+    while chunk := list(itertools.islice(items, batch)):
         with unit_of_work(cache) as session:
-            import_content(session, RawContent.from_mapping(
-                {"disclosure": items[start:start + batch]}), config, actor="bench")
-        if start and start % (batch * 10) == 0:
-            print(f"  … {start} loaded, {time.perf_counter() - t0:.0f} s", flush=True)
+            import_content(session, RawContent.from_mapping({"disclosure": chunk}), config,
+                           actor="bench")
+        done += len(chunk)
+        if done % (batch * 10) == 0:
+            print(f"  … {done} loaded, {time.perf_counter() - t0:.0f} s", flush=True)
     load_s = time.perf_counter() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"load: {count} disclosures in {load_s:.1f} s ({count / load_s:.0f}/s, "

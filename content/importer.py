@@ -571,7 +571,12 @@ def import_content(session: Session, raw: RawContent, config: Config, *,
     errors: list[str] = []
     if parsed.community:
         _apply_community(session, parsed.community, report)
-    existing = {d.uid: d for d in session.scalars(select(Disclosure))}
+    # Only the published items this set names (its own uids, what it corrects, what
+    # feedback refers to): a bulk load must not read the whole archive per batch.
+    wanted = ({d.uid for d in parsed.disclosures}
+              | {d.supersedes for d in parsed.disclosures if d.supersedes}
+              | {f["disclosure"] for f in parsed.feedback if f["disclosure"]})
+    existing = _published(session, wanted)
     created: list[Disclosure] = []
     # Items a correction refers to must exist before the correction is stored.
     for spec in sorted(parsed.disclosures, key=lambda s: (s.supersedes is not None, s.publish_on)):
@@ -594,6 +599,16 @@ def import_content(session: Session, raw: RawContent, config: Config, *,
         raise ContentError(errors)
     session.flush()
     return report
+
+
+def _published(session: Session, uids: set[str]) -> dict[str, Disclosure]:
+    found: dict[str, Disclosure] = {}
+    ordered = sorted(uids)
+    for start in range(0, len(ordered), 900):
+        for d in session.scalars(select(Disclosure).where(
+                Disclosure.uid.in_(ordered[start:start + 900]))):
+            found[d.uid] = d
+    return found
 
 
 def _apply_community(session: Session, values: dict[str, str], report: ImportReport) -> None:
