@@ -136,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database {size_mb:.0f} MB")
 
     today = dt.date(2026, 12, 1)
+    cap = config.search.candidate_cap
     print(f"\n{'queries':<10}{'search p50':>12}{'p95':>9}{'LIKE p50':>11}{'p95':>9}"
-          f"{'p95 ratio':>11}  (ms; {args.repeat} runs of each query)")
+          f"{'p95 ratio':>11}  (ms; {args.repeat} runs of each query; candidate_cap {cap})")
     worst_p95 = 0.0
     like = text("SELECT id FROM search_doc WHERE title LIKE :p OR body LIKE :p "
                 "OR initials LIKE :p ORDER BY publish_on DESC LIMIT 20")
@@ -146,8 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             ours: list[float] = []
             naive: list[float] = []
             for q in queries:
-                search(session, q, today=today)  # warm the page cache like a kiosk does
-                ours += timed(lambda q=q: search(session, q, today=today), args.repeat)
+                def run(q: str = q) -> object:
+                    return search(session, q, today=today, candidate_cap=cap)
+
+                run()  # warm the page cache, as a kiosk that has been running has it
+                ours += timed(run, args.repeat)
                 naive += timed(lambda q=q: session.execute(like, {"p": f"%{q}%"}).all(),
                                max(1, args.repeat // 2))
             worst_p95 = max(worst_p95, pct(ours, 95))

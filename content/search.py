@@ -158,7 +158,7 @@ def _filter_sql(filters: SearchFilters, params: dict[str, object]) -> list[str]:
 
 def search(session: Session, query: str, *, today: dt.date, limit: int = 20, offset: int = 0,
            filters: SearchFilters | None = None, max_query_chars: int = 100,
-           candidate_cap: int = 2000) -> SearchResult:
+           candidate_cap: int = 1000) -> SearchResult:
     """Find disclosures and services matching `query`, best first.
 
     Raises:
@@ -172,7 +172,7 @@ def search(session: Session, query: str, *, today: dt.date, limit: int = 20, off
     all_sql = _candidate_sql(terms, None, filters, "a", params)
     # Ranking runs inside SQLite over at most 2 x cap rows; only the page's text is read.
     sql = f"""
-        WITH t AS ({title_sql}), a AS ({all_sql}),
+        WITH t AS MATERIALIZED ({title_sql}), a AS MATERIALIZED ({all_sql}),
              u AS (SELECT id FROM t UNION SELECT id FROM a)
         SELECT d.id AS id, d.id IN (SELECT id FROM t) AS title_hit,
                ({_CURRENT_SQL}) AS cur, count(*) OVER () AS total,
