@@ -75,6 +75,61 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class SyncConfig:
+    """The device side of sync (docs/sync.md): where the hub is, the trust anchor, and every
+    limit on what the network may make the device do, with units in the names."""
+
+    hub_url: str  # e.g. "http://10.0.0.2:8470"; empty: sync is not configured
+    trusted_root: str  # root.json shipped with the install; empty: <data_dir>/tuf/trusted-root.json
+    connect_timeout_s: float
+    read_timeout_s: float  # longest silence while reading a body
+    download_deadline_s: float  # whole-body wall-clock limit (slow-drip protection)
+    retries: int  # urllib3 Retry total (connection errors, 429/5xx, Retry-After honoured)
+    backoff_factor_s: float
+    backoff_max_s: float
+    backoff_jitter_s: float
+    resume_attempts: int  # Range/If-Range resumes after a failure in the middle of a body
+    root_max_bytes: int
+    timestamp_max_bytes: int
+    snapshot_max_bytes: int
+    targets_max_bytes: int
+    bundle_max_bytes: int  # the bundle manifest (bundle.json)
+    bundle_max_files: int
+    outbox_batch: int  # submissions sent per sync
+    outbox_backoff_max_s: float  # longest wait between relay attempts after failures
+    poll_interval_s: float  # periodic sync in the kiosk and board processes
+    poll_jitter_s: float  # random extra delay so a district's devices don't arrive at once
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """The reference content server (`juwu hub serve`) and the publisher's defaults."""
+
+    host: str
+    port: int
+    data_dir: str  # empty: <paths.data_dir>/hub
+    database_url: str  # empty: SQLite in the hub data dir; or postgresql+psycopg://…
+    timestamp_expiry_s: int  # the hub re-signs timestamp.json before half of this is left
+    snapshot_expiry_s: int
+    targets_expiry_days: int  # set by `juwu publish` (approvers must publish this often)
+    max_upload_bytes: int
+    max_submission_bytes: int
+
+
+@dataclass(frozen=True)
+class DriverConfig:
+    """``juwu board run`` as a whole (docs/boards.md, "What the driver does")."""
+
+    poll_s: float  # re-read the cache at least this often (synced changes appear)
+    attempts_per_update: int  # tries in a row before an update counts as one failure
+    fault_after: int  # consecutive failures before a board is marked faulted
+    retry_initial_s: float  # pause after a failed update, doubling ...
+    retry_max_s: float  # ... up to this
+    reconnect_initial_s: float  # pause before reopening a lost port, doubling ...
+    reconnect_max_s: float  # ... up to this
+
+
+@dataclass(frozen=True)
 class BoardConfig:
     """One LED board (a ``[[boards]]`` table). ``None`` serial settings mean the
     protocol's own default (docs/boards.md, "Serial settings")."""
@@ -96,6 +151,9 @@ class BoardConfig:
     quiet_mode: Literal["blank", "dim"] = "blank"
     refresh_s: int = 600  # resend what is shown this often, even when nothing changed
     rotate_s: int = 20  # equal-priority announcements take turns of this many seconds
+    page_s: float = 5.0  # each page of a long text stays this long
+    dim_brightness: int = 3  # quiet_mode "dim": brightness 0..15 (15 = full)
+    device_type: str = ""  # Onbon card model ("BX-5E1") or code ("0x0154"); empty: any
 
     def quiet_window(self) -> tuple[dt.time, dt.time] | None:
         """Start and end of quiet hours (the end may be on the next day), or None."""
@@ -126,6 +184,9 @@ class Config:
     community: CommunityConfig
     disclosure: DisclosureConfig
     search: SearchConfig
+    driver: DriverConfig
+    sync: SyncConfig
+    hub: HubConfig
     boards: tuple[BoardConfig, ...] = ()
     sources: tuple[str, ...] = ()
 
@@ -326,6 +387,10 @@ def _check_board(b: BoardConfig, where: str) -> None:
         raise bad("refresh_s", "expected at least 1 second")
     if b.rotate_s < 1:
         raise bad("rotate_s", "expected at least 1 second")
+    if not 0 <= b.page_s <= 600:
+        raise bad("page_s", "expected 0..600 seconds")
+    if not 0 <= b.dim_brightness <= 15:
+        raise bad("dim_brightness", "expected 0..15")
     m = QUIET_HOURS.match(b.quiet_hours)
     if b.quiet_hours and (m is None or int(m[1]) > 23 or int(m[3]) > 23 or int(m[2]) > 59
                           or int(m[4]) > 59 or m.group(1, 2) == m.group(3, 4)):

@@ -92,8 +92,26 @@ def register(subparsers: Any) -> None:
                    help="'pty' (prints its path) or a TCP port on 127.0.0.1 (0 = any)")
     p.add_argument("--link", type=Path, help="with pty: also reachable at this path")
     p.add_argument("--png-dir", type=Path, help="save a PNG each time the display changes")
-    p.add_argument("--nack", type=int, metavar="ERROR", help="refuse everything (fault)")
-    p.add_argument("--silent", action="store_true", help="never answer (fault)")
+    f = p.add_argument_group(
+        "faults", "rehearse what the driver must survive; change them while it runs by typing "
+        "commands on stdin: " + "; ".join(FAULT_COMMANDS))
+    f.add_argument("--silent", action="store_true", help="never answer")
+    f.add_argument("--nack", type=int, metavar="ERROR",
+                   help="refuse everything with this Onbon error code (3 = busy)")
+    f.add_argument("--corrupt-crc", action="store_true", help="answer with a bad CRC/checksum")
+    f.add_argument("--drop-every", type=int, default=0, metavar="N",
+                   help="a flaky line: lose every Nth reply")
+    f.add_argument("--noise", type=_hex, default=b"", metavar="HEX",
+                   help="line noise sent before every reply, e.g. 'a5 00 ff'")
+    f.add_argument("--bytes-per-s", type=float, metavar="N",
+                   help="slow link: bytes per second each way (9600 baud 8N1 = 960)")
+
+
+def _hex(value: str) -> bytes:
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not hex bytes, e.g. 'a5 00 ff'") from None
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
@@ -167,7 +185,7 @@ def cmd_ping(args: argparse.Namespace, config: Config) -> int:
         return _fail(str(e), EXIT_USAGE)
     try:
         board = Board(cfg)
-    except (LocalProtocolError, FontNotFoundError) as e:
+    except (LocalProtocolError, FontNotFoundError, ValueError) as e:
         return _fail(f"{cfg.name}: {e}", EXIT_USAGE)
     port = SerialPort(cfg.port, board.serial)
     started = time.monotonic()
@@ -264,7 +282,9 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 # -- simulate --------------------------------------------------------------------------
 def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
     w, h = args.size
-    faults = Faults(drop_replies=args.silent, nack_error=args.nack)
+    faults = Faults(drop_replies=args.silent, nack_error=args.nack,
+                    corrupt_reply_crc=args.corrupt_crc, drop_every=max(0, args.drop_every),
+                    noise=args.noise)
     sim = make_simulator(args.protocol, w, h, args.address, faults=faults)
     if args.png_dir:
         args.png_dir.mkdir(parents=True, exist_ok=True)
@@ -273,25 +293,91 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
     try:
         if args.listen == "pty":
             link = args.link or Path(tempfile.gettempdir()) / f"juwu-sim-{os.getpid()}"
-            pty_host = PtyHost([sim], link, on_change=snapshots)
+            pty_host = PtyHost([sim], link, on_change=snapshots, bytes_per_s=args.bytes_per_s)
             host = pty_host
             where = f"{os.path.realpath(link)} (also {link})"
         else:
-            tcp_host = TcpHost([sim], int(args.listen), on_change=snapshots)
+            tcp_host = TcpHost([sim], int(args.listen), on_change=snapshots,
+                               bytes_per_s=args.bytes_per_s)
             host, where = tcp_host, tcp_host.url
     except (OSError, ValueError) as e:
         return _fail(f"cannot listen on {args.listen!r}: {e}", EXIT_USAGE)
     print(f"simulating {args.protocol} {w}x{h} at address {args.address} on {where}",
           flush=True)
+    if describe_faults(sim, host) != "none":
+        print(f"faults: {describe_faults(sim, host)}", flush=True)
     stop = threading.Event()
+    console = threading.Thread(target=_console, args=(sim, host), daemon=True,
+                               name="simulate-console")
+    console.start()
     with _stop_on_signals(stop.set):
         while not stop.wait(0.2):
             pass
-    close = getattr(host, "close", None)
-    if close is not None:
-        close()
+    host.close()
     print(f"stopped after {host.received} bytes; {snapshots.count} snapshots", flush=True)
     return EXIT_OK
+
+
+FAULT_COMMANDS = (
+    "ok (no faults)", "silent", "nack ERROR", "corrupt", "drop-every N", "noise HEX",
+    "slow BYTES_PER_S (0 = full speed)", "unplug", "plug",
+)
+
+
+def describe_faults(sim: Simulator, host: SimulatorHost) -> str:
+    """The simulator's faults and the line's state, in one line."""
+    parts = [] if sim.faults.describe() == "none" else [sim.faults.describe()]
+    if host.bytes_per_s:
+        parts.append(f"slow link {host.bytes_per_s:g} bytes/s")
+    if not host.plugged:
+        parts.append("unplugged")
+    return ", ".join(parts) or "none"
+
+
+def apply_fault_command(line: str, sim: Simulator, host: SimulatorHost) -> str:
+    """Change the faults of a running simulator; returns the answer to print.
+
+    Raises:
+        ValueError: not a command (the message lists them).
+    """
+    word, _, arg = line.strip().partition(" ")
+    arg = arg.strip()
+    f = sim.faults
+    try:
+        if word == "ok":
+            sim.faults, host.bytes_per_s = Faults(), None
+        elif word == "silent":
+            f.drop_replies = True
+        elif word == "nack":
+            f.nack_error = int(arg)
+        elif word == "corrupt":
+            f.corrupt_reply_crc = True
+        elif word == "drop-every":
+            f.drop_every = max(0, int(arg))
+        elif word == "noise":
+            f.noise = bytes.fromhex(arg)
+        elif word == "slow":
+            host.bytes_per_s = float(arg) or None
+        elif word == "unplug":
+            host.unplug()
+        elif word == "plug":
+            host.plug()
+        else:
+            raise ValueError(f"unknown command {line.strip()!r}")
+    except ValueError as e:
+        raise ValueError(f"{e} (commands: {'; '.join(FAULT_COMMANDS)})") from None
+    return f"faults: {describe_faults(sim, host)}"
+
+
+def _console(sim: Simulator, host: SimulatorHost) -> None:
+    """Fault commands typed on stdin while the simulator runs (EOF: no more commands)."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            print(apply_fault_command(line, sim, host), flush=True)
+        except ValueError as e:
+            print(f"juwu: {e}", file=sys.stderr, flush=True)
 
 
 class _Snapshots:

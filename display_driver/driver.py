@@ -7,15 +7,23 @@ and sends only when that changed or a refresh is due. Replies are verified; a bo
 fails ``fault_after`` times in a row is marked faulted in ``board_status`` and retried with
 backoff. The display log gets one row per stretch a board confirmably showed one item.
 
+Nothing is sent twice without need: a board's confirmed frames and brightness are kept,
+so a rotation turn back to an item whose frames equal what the board already shows, or
+the start of dimmed quiet hours (only the brightness changes), costs no resend of pixels;
+rendered frames are cached per text, so rotating items are not re-rendered either. A lost
+connection forgets what the boards on that port show, since they may have lost power too.
+
 The clock (community-local naive time) and the sleep are injected, so tests run a
 simulated day in milliseconds; a real run sleeps on an Event that SIGINT/SIGTERM set.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -24,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from content.config import BoardConfig, Config
+from content.config import BoardConfig, Config, DriverConfig
 from content.db import Cache, CacheError, unit_of_work
 from content.models import Announcement, BoardState, BoardStatus, Community, DisplayLogEntry
 from content.schedule import ScheduledItem, decide
@@ -42,16 +50,21 @@ from .protocols import (
     TextProblem,
 )
 from .protocols.alpha import DOTS_PIXELS
-from .protocols.onbon import Gen5Colour, sanitize_font_card_text
+from .protocols.onbon import (
+    FONT_CARD_DEVICE_TYPES,
+    GEN5_DEVICE_TYPES,
+    Gen5Colour,
+    sanitize_font_card_text,
+)
 from .render import Renderer, default_renderer
-from .transport import PortRegistry, PortUnavailable, SerialPort, TransportError
+from .transport import Backoff, PortRegistry, PortUnavailable, SerialPort, TransportError
 
 log = logging.getLogger("juwu.board")
 
 FULL_BRIGHTNESS: Final = 15
-DIM_BRIGHTNESS: Final = 3
-PAGE_STAY_S: Final = 5.0
 MIN_SLEEP_S: Final = 0.01
+FRAME_CACHE_SIZE: Final = 16
+"""Rendered texts kept per board: enough for every item a board rotates through."""
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], object]
@@ -79,14 +92,50 @@ class Content:
 BLANK: Final = Content("", "")
 
 
+def device_type(cfg: BoardConfig) -> int | None:
+    """The Onbon device type the board's ``device_type`` names (None: the wildcard).
+
+    Raises:
+        ValueError: not a model of that card family, nor a number that fits its header.
+    """
+    raw = cfg.device_type.strip()
+    if not raw:
+        return None
+    families = {OnbonGraphic.name: (GEN5_DEVICE_TYPES, 0xFFFF),
+                OnbonFontCard.name: (FONT_CARD_DEVICE_TYPES, 0xFF)}
+    if cfg.protocol not in families:
+        raise ValueError(f"board {cfg.name}: device_type applies to Onbon boards only")
+    models, largest = families[cfg.protocol]
+    by_name = {k.upper(): v for k, v in models.items()}
+    if raw.upper() in by_name:
+        return by_name[raw.upper()]
+    try:
+        code = int(raw, 0)
+    except ValueError:
+        code = -1
+    if not 0 <= code <= largest:
+        raise ValueError(f"board {cfg.name}: device_type {raw!r} is neither a {cfg.protocol} "
+                         f"model ({', '.join(models)}) nor a code up to {largest:#x}")
+    return code
+
+
 def make_protocol(cfg: BoardConfig) -> BoardProtocol:
-    """The sans-IO protocol object for a configured board."""
+    """The sans-IO protocol object for a configured board.
+
+    Raises:
+        ValueError: a key the protocol cannot use (unknown protocol, bad device_type).
+    """
     g = BoardGeometry(cfg.width, cfg.height)
+    dev = device_type(cfg)
     if cfg.protocol == OnbonGraphic.name:
         colour = Gen5Colour.MONO if cfg.colour in ("mono", "amber") else Gen5Colour(cfg.colour)
-        return OnbonGraphic(g, cfg.address, colour=colour)
+        if dev is None:
+            return OnbonGraphic(g, cfg.address, colour=colour)
+        return OnbonGraphic(g, cfg.address, device_type=dev, colour=colour)
     if cfg.protocol == OnbonFontCard.name:
-        return OnbonFontCard(g, cfg.address)
+        if dev is None:
+            return OnbonFontCard(g, cfg.address)
+        return OnbonFontCard(g, cfg.address, device_type=dev)
     if cfg.protocol == AlphaSign.name:
         pixel = {"green": "green", "amber": "amber", "yellow": "amber"}.get(cfg.colour, "red")
         return AlphaSign(g, cfg.address, on_pixel=DOTS_PIXELS[pixel])
@@ -114,6 +163,8 @@ class Board:
         self.serial = serial_settings(cfg, self.protocol)
         # A configured font that cannot be loaded is a configuration error: fail at start.
         self._renderer = renderer or (Renderer(cfg.font) if cfg.font else None)
+        self._frames: OrderedDict[str | None, tuple[list[bytes], tuple[TextProblem, ...]]] = (
+            OrderedDict())
 
     @property
     def renderer(self) -> Renderer:
@@ -137,23 +188,50 @@ class Board:
         Raises:
             LocalProtocolError: the board cannot take it (too many pages, too large).
         """
-        opts = ShowOptions(stay_s=PAGE_STAY_S)
+        opts = ShowOptions(stay_s=self.cfg.page_s)
         if self.protocol.accepts == "text":
             clean, problems = sanitize_font_card_text(text)
             return self.protocol.encode_show(clean, opts), problems
         result = self.renderer.render(text, self.cfg.width, self.cfg.height, align="center")
         return self.protocol.encode_show(result.pages, opts), result.problems
 
-    def frames_for(self, content: Content) -> tuple[list[bytes], tuple[TextProblem, ...]]:
-        problems: tuple[TextProblem, ...] = ()
+    def content_frames(self, content: Content) -> tuple[list[bytes], tuple[TextProblem, ...]]:
+        """The frames that put ``content`` on the board (brightness apart), cached per text
+        so that items taking turns are rendered once.
+
+        Raises:
+            LocalProtocolError: the board cannot take it.
+        """
+        key = None if content.blank else content.text
+        hit = self._frames.get(key)
+        if hit is not None:
+            self._frames.move_to_end(key)
+            return hit
         if content.blank:
-            frames = self.protocol.encode_clear()
+            made: tuple[list[bytes], tuple[TextProblem, ...]] = (self.protocol.encode_clear(), ())
         else:
-            frames, problems = self.prepare(content.text)
-        if self.can_dim and self.cfg.quiet_mode == "dim":
-            assert isinstance(self.protocol, OnbonGraphic)
-            level = DIM_BRIGHTNESS if content.dim else FULL_BRIGHTNESS
-            frames = [self.protocol.encode_brightness(level), *frames]
+            made = self.prepare(content.text)
+        self._frames[key] = made
+        if len(self._frames) > FRAME_CACHE_SIZE:
+            self._frames.popitem(last=False)
+        return made
+
+    def brightness_for(self, content: Content) -> int | None:
+        """The brightness ``content`` needs, or None where brightness is not ours to set."""
+        if not (self.can_dim and self.cfg.quiet_mode == "dim"):
+            return None
+        return self.cfg.dim_brightness if content.dim else FULL_BRIGHTNESS
+
+    def brightness_frame(self, level: int) -> bytes:
+        assert isinstance(self.protocol, OnbonGraphic)
+        return self.protocol.encode_brightness(level)
+
+    def frames_for(self, content: Content) -> tuple[list[bytes], tuple[TextProblem, ...]]:
+        """Everything that shows ``content`` from scratch: brightness first, then pixels."""
+        frames, problems = self.content_frames(content)
+        level = self.brightness_for(content)
+        if level is not None:
+            frames = [self.brightness_frame(level), *frames]
         return frames, problems
 
     def send(self, port: SerialPort, frames: Sequence[bytes]) -> None:
@@ -235,7 +313,9 @@ class BoardRuntime:
     """What the driver knows about one board between ticks."""
 
     shown: Content | None = None  # last content the board confirmed
-    sent_at: dt.datetime | None = None
+    frames: tuple[bytes, ...] | None = None  # the frames that put it there (None: unknown)
+    brightness: int | None = None  # the level the board confirmed (None: unknown)
+    sent_at: dt.datetime | None = None  # when its content frames last went out
     retry_at: dt.datetime | None = None
     retry_delay_s: float = 0.0
     failed_want: Content | None = None
@@ -249,13 +329,32 @@ class BoardRuntime:
 
 @dataclass(frozen=True)
 class DriverSettings:
-    """Limits of the driver loop, in one place (units in the names)."""
+    """Limits of the driver loop, in one place (units in the names); the ``[driver]``
+    section of the configuration (content.config.DriverConfig) in a run."""
 
     poll_s: float = 30.0  # re-read the cache at least this often (synced changes)
     fault_after: int = 3  # consecutive failed attempts before a board is faulted
     attempts_per_update: int = 2
     retry_initial_s: float = 5.0
     retry_max_s: float = 300.0
+    reconnect_initial_s: float = 0.5
+    reconnect_max_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        checks = {"poll_s": self.poll_s > 0, "fault_after": self.fault_after >= 1,
+                  "attempts_per_update": self.attempts_per_update >= 1,
+                  "retry_initial_s": self.retry_initial_s >= 0,
+                  "retry_max_s": self.retry_max_s >= self.retry_initial_s,
+                  "reconnect_initial_s": self.reconnect_initial_s >= 0,
+                  "reconnect_max_s": self.reconnect_max_s >= self.reconnect_initial_s}
+        for key, ok in checks.items():
+            if not ok:
+                raise ValueError(f"[driver] {key} = {getattr(self, key)!r} is out of range "
+                                 "(counts >= 1, pauses >= 0, each max >= its initial)")
+
+    @classmethod
+    def from_config(cls, c: DriverConfig) -> DriverSettings:
+        return cls(**dataclasses.asdict(c))
 
 
 class PortWorker:
@@ -277,6 +376,8 @@ class PortWorker:
     def connection_lost(self, url: str, exc: BaseException | None) -> None:
         if exc is not None:
             log.warning("%s: connection lost (%s); reconnecting with backoff", url, exc)
+            for rt in self.runtime.values():  # the boards may have lost power with it
+                rt.frames = rt.brightness = None
 
     def step(self, now: dt.datetime) -> dt.datetime:
         """Bring every board of this port up to date; returns when to step again."""
@@ -316,12 +417,14 @@ class PortWorker:
         rt = self.runtime[board.name]
         want, until = self._want(board, now)
         refresh = dt.timedelta(seconds=board.cfg.refresh_s)
-        if want == rt.shown and rt.sent_at is not None and now < rt.sent_at + refresh:
+        due = rt.sent_at is None or now >= rt.sent_at + refresh
+        if want == rt.shown and not due:
+            assert rt.sent_at is not None
             return min(until, rt.sent_at + refresh)
         if rt.retry_at is not None and now < rt.retry_at and want == rt.failed_want:
             return min(until, rt.retry_at)
         try:
-            frames, problems = board.frames_for(want)
+            frames, problems = board.content_frames(want)
         except LocalProtocolError as e:  # bad content, not a bad board: wait for a change
             rt.last_error = f"cannot show {want.uid}: {e}"
             log.error("%s: %s", board.name, rt.last_error)
@@ -334,10 +437,24 @@ class PortWorker:
                 rt.reported.add(key)
                 log.warning("%s: %s shows %r as %r (%s)", board.name, want.uid or "blank",
                             p.char, p.replacement, p.reason)
-        error = self._send(board, frames)
+        level = board.brightness_for(want)
+        send_pixels = due or rt.frames != tuple(frames)
+        wire = [board.brightness_frame(level)] if level is not None and (
+            due or level != rt.brightness) else []
+        if send_pixels:
+            wire += frames
+        error = self._send(board, wire) if wire else None
         if error is None:
+            if send_pixels:
+                rt.frames, rt.sent_at = tuple(frames), now
+            if wire:
+                rt.brightness, rt.last_ok_at = level, now
+            else:
+                log.debug("%s: %s looks the same as what is shown; not resent", board.name,
+                          want.uid or "blank")
             self._succeeded(board, want, now)
-            return min(until, now + refresh)
+            assert rt.sent_at is not None
+            return min(until, rt.sent_at + refresh)
         self._failed(board, want, now, error)
         assert rt.retry_at is not None
         return min(until, rt.retry_at)
@@ -361,7 +478,7 @@ class PortWorker:
         if rt.state is not BoardState.OK:
             log.info("%s: ok", board.name)
         changed = not want.same_item(rt.shown)
-        rt.shown, rt.sent_at, rt.last_ok_at = want, now, now
+        rt.shown = want
         rt.failures, rt.retry_at, rt.retry_delay_s, rt.failed_want = 0, None, 0.0, None
         rt.state, rt.last_error = BoardState.OK, None
         with unit_of_work(self.driver.cache) as s:
@@ -391,7 +508,7 @@ class PortWorker:
                 # We can no longer vouch for what it shows: the stretch ends at the last
                 # confirmation, and whatever comes next is resent once it answers.
                 self._close_log(s, rt, rt.last_ok_at or now)
-                rt.shown = None
+                rt.shown = rt.frames = rt.brightness = None
             self._status(s, board, now)
 
     def _close_log(self, s: Session, rt: BoardRuntime, at: dt.datetime) -> None:
@@ -435,12 +552,14 @@ class Driver:
                  ports: PortRegistry | None = None) -> None:
         self.config = config
         self.cache = cache
-        self.settings = settings or DriverSettings()
+        self.settings = settings or DriverSettings.from_config(config.driver)
         tz = ZoneInfo(config.community.timezone)
         self.clock: Clock = clock or (lambda: dt.datetime.now(tz).replace(tzinfo=None))
         self._stop = threading.Event()
         self.sleep: Sleep = sleep or self._stop.wait
-        self.ports = ports or PortRegistry()
+        st = self.settings
+        self.ports = ports or PortRegistry(lambda url, s: SerialPort(url, s, backoff=Backoff(
+            initial_s=st.reconnect_initial_s, max_s=st.reconnect_max_s)))
         by_port: dict[str, list[Board]] = {}
         for cfg in boards if boards is not None else config.boards:
             board = Board(cfg)

@@ -30,11 +30,29 @@ FONT_CARD_CODES: Final = re.compile(r"\\(?:F[A-Z]\d{3}|F\d{4}|[CBT]\d|n)")
 
 @dataclass
 class Faults:
-    """Misbehaviour to inject, for testing the driver's error handling."""
+    """Misbehaviour to inject, for testing the driver's error handling. Line-level faults
+    (slow link, unplugging, unsolicited bytes) belong to the host (``simhost``)."""
 
-    drop_replies: bool = False
-    nack_error: int | None = None  # answer every request with this NACK error code
-    corrupt_reply_crc: bool = False
+    drop_replies: bool = False  # a board that never answers
+    nack_error: int | None = None  # answer every request with this NACK error code (Onbon)
+    corrupt_reply_crc: bool = False  # replies arrive with a wrong CRC/checksum
+    drop_every: int = 0  # a flaky line: every Nth reply is lost (0 = none)
+    noise: bytes = b""  # line noise sent before every reply
+
+    def describe(self) -> str:
+        """One line for operators (``juwu board simulate`` echoes it)."""
+        parts = []
+        if self.drop_replies:
+            parts.append("never answers")
+        if self.nack_error is not None:
+            parts.append(f"NACK {self.nack_error} ({onbon.error_message(self.nack_error)})")
+        if self.corrupt_reply_crc:
+            parts.append("replies with a bad CRC")
+        if self.drop_every:
+            parts.append(f"loses 1 reply in {self.drop_every}")
+        if self.noise:
+            parts.append(f"{len(self.noise)} bytes of noise before each reply")
+        return ", ".join(parts) or "none"
 
 
 @dataclass
@@ -47,6 +65,17 @@ class _Common:
     errors: list[str] = field(default_factory=list)
     requests: list[object] = field(default_factory=list)
     brightness: int = 15
+    replies: int = 0  # replies the board meant to send (dropped ones included)
+
+    def _deliver(self, reply: bytes) -> bytes:
+        """Apply the line faults to one reply about to leave the board."""
+        if not reply:
+            return b""
+        self.replies += 1
+        f = self.faults
+        if f.drop_replies or (f.drop_every and self.replies % f.drop_every == 0):
+            return b""
+        return f.noise + reply
 
     def _blank(self) -> tuple[Bitmap, ...]:
         return (Bitmap.blank(self.geometry.width, self.geometry.height),)
@@ -69,17 +98,10 @@ class OnbonGraphicSimulator(_Common):
         self._frames = onbon.FrameDecoder(onbon.HeaderKind.GEN5, onbon.REQUEST_MAX_FRAME_BYTES)
 
     def _reply(self, resp: onbon.Gen5Response) -> bytes:
-        if self.faults.drop_replies:
-            return b""
         if self.faults.nack_error is not None:
             resp = onbon.gen5_nack(self.faults.nack_error)
         header = onbon.Gen5Header(onbon.SRC_ADDR_PC, src=self.address)
-        if not self.faults.corrupt_reply_crc:
-            return onbon.encode_frame(header, resp.encode())
-        data = resp.encode()
-        phy1 = header.pack(len(data)) + data
-        phy1 += struct.pack("<H", onbon.crc16(phy1) ^ 0xFFFF)
-        return onbon.PREAMBLE + onbon.escape(phy1) + bytes([onbon.FRAME_END])
+        return self._deliver(_onbon_frame(header, resp.encode(), self.faults.corrupt_reply_crc))
 
     def _for_us(self, dst: int) -> bool:
         return dst in (self.address, onbon.BROADCAST_ADDRESS, onbon.GEN5_DEVICE_WILDCARD)
@@ -152,12 +174,10 @@ class OnbonFontCardSimulator(_Common):
                                           onbon.REQUEST_MAX_FRAME_BYTES)
 
     def _reply(self, resp: onbon.FontCardResponse) -> bytes:
-        if self.faults.drop_replies:
-            return b""
         if self.faults.nack_error is not None:
             resp = onbon.FontCardResponse(*onbon.CMD_NACK, self.faults.nack_error)
         header = onbon.FontCardHeader(onbon.SRC_ADDR_PC, src=self.address)
-        return onbon.encode_frame(header, resp.encode())
+        return self._deliver(_onbon_frame(header, resp.encode(), self.faults.corrupt_reply_crc))
 
     def feed(self, data: bytes) -> bytes:
         self._frames.feed(data)
@@ -272,9 +292,14 @@ class AlphaSimulator(_Common):
                 self.errors.append(f"TEXT file {cmd.label!r} not allocated")
             else:
                 self.text_files[cmd.label] = cmd
-        elif isinstance(cmd, alpha.ReadSpecial) and not self.faults.drop_replies:
-            return alpha.encode_response(self.address, alpha.WriteSpecial(cmd.label, b"0000")
-                                         .encode())
+        elif isinstance(cmd, alpha.ReadSpecial):
+            # Alpha signs have no NACK: nack_error does not apply to them.
+            reply = alpha.encode_response(self.address, alpha.WriteSpecial(cmd.label, b"0000")
+                                          .encode())
+            if self.faults.corrupt_reply_crc:  # 4 hex digits + EOT end the packet
+                wrong = (int(reply[-5:-1], 16) + 1) & 0xFFFF
+                reply = reply[:-5] + f"{wrong:04X}".encode() + reply[-1:]
+            return self._deliver(reply)
         self._compose()
         return b""
 
@@ -297,6 +322,15 @@ class AlphaSimulator(_Common):
             else:
                 pages.append(Bitmap.blank(g.width, g.height))
         self.pages = tuple(pages)
+
+
+def _onbon_frame(header: onbon.Header, data: bytes, corrupt_crc: bool) -> bytes:
+    """A reply frame as the board sends it; ``corrupt_crc`` flips the CRC (a line fault)."""
+    if not corrupt_crc:
+        return onbon.encode_frame(header, data)
+    phy1 = header.pack(len(data)) + data
+    phy1 += struct.pack("<H", onbon.crc16(phy1) ^ 0xFFFF)
+    return onbon.PREAMBLE + onbon.escape(phy1) + bytes([onbon.FRAME_END])
 
 
 Simulator = OnbonGraphicSimulator | OnbonFontCardSimulator | AlphaSimulator

@@ -175,7 +175,11 @@ class SerialPort:
         """Send ``frames`` in order, holding the port; with a ``parser``, wait for one reply
         per frame (from address ``reply_from`` if given) before sending the next.
 
-        ``gap_s`` pauses between frames that the protocol wants apart (Alpha pictures).
+        ``gap_s`` pauses between frames that the protocol wants apart (Alpha pictures),
+        counted from the moment the previous frame has crossed the line.
+        The wait for a reply starts when the frame has left: ``write`` returns as soon as
+        the bytes are buffered (ptys, ``socket://`` serial servers, USB adapters with deep
+        FIFOs), so the frame's wire time at the configured baud is added to ``timeout_s``.
 
         Raises:
             PortUnavailable: the port is missing or was lost on the way (it will reopen).
@@ -187,14 +191,19 @@ class SerialPort:
             result = Exchange()
             try:
                 self._discard_stale(result)
+                sent_by = 0.0  # when the previous frame has surely left, at the baud rate
                 for i, frame in enumerate(frames):
-                    if i and gap_s:
-                        self._sleep(gap_s)
+                    if i and gap_s:  # the pause counts from the frame's end on the wire
+                        self._sleep(max(0.0, sent_by + gap_s - self._clock()))
+                    started = self._clock()
                     self._ser.write(frame)
                     self._ser.flush()
+                    sent_by = started + self.settings.wire_time_s(len(frame))
                     result.bytes_written += len(frame)
                     if parser is not None:
-                        reply = self._read_reply(parser, timeout_s, reply_from, result)
+                        wire_s = self.settings.wire_time_s(len(frame))
+                        reply = self._read_reply(parser, timeout_s, reply_from, result,
+                                                 wire_s)
                         result.replies.append(reply)
                         if not reply.ok:
                             raise BadReply(
@@ -215,22 +224,22 @@ class SerialPort:
             result.ignored.append(f"{len(stale)} stale bytes discarded")
 
     def _read_reply(self, parser: ReplyParser, timeout_s: float, reply_from: int | None,
-                    result: Exchange) -> Reply:
-        deadline = self._clock() + timeout_s
+                    result: Exchange, wire_s: float = 0.0) -> Reply:
+        deadline = self._clock() + wire_s + timeout_s
         while True:
             try:
                 reply = parser.next_reply()
             except RemoteProtocolError as exc:
+                # Drain what is buffered before reading again: noise must not cost a read
+                # timeout per bad frame, or a babbling line would hide the real answer.
                 result.ignored.append(f"garbled reply: {exc}")
-                reply = None
+                self._check_ignored(result, reply_from)
+                continue
             if reply is not None:
                 if reply_from is None or reply.source_address in (None, reply_from):
                     return reply
                 result.ignored.append(f"reply from address {reply.source_address}")
-            if len(result.ignored) > MAX_IGNORED_REPLIES:
-                raise ReplyTimeout(f"board {_who(reply_from)} on {self.url}: only garbled or "
-                                   f"foreign replies ({result.ignored[-1]})")
-            if reply is not None:
+                self._check_ignored(result, reply_from)
                 continue
             if self._clock() >= deadline:
                 why = f"; ignored: {result.ignored[-1]}" if result.ignored else ""
@@ -239,6 +248,12 @@ class SerialPort:
             chunk = self._ser.read(max(1, self._ser.in_waiting))
             if chunk:
                 parser.feed(chunk)
+
+
+    def _check_ignored(self, result: Exchange, reply_from: int | None) -> None:
+        if len(result.ignored) > MAX_IGNORED_REPLIES:
+            raise ReplyTimeout(f"board {_who(reply_from)} on {self.url}: only garbled or "
+                               f"foreign replies ({result.ignored[-1]})")
 
 
 def _who(address: int | None) -> str:
@@ -253,6 +268,9 @@ def _explain_open(url: str, exc: BaseException) -> str:
     if "Permission denied" in msg or "Errno 13" in msg:
         return (f"{url}: permission denied (add the juwu user to the 'dialout' group: "
                 "sudo adduser juwu dialout, then log in again)")
+    if "Connection refused" in msg or "Errno 111" in msg:
+        return (f"{url}: connection refused (serial server off, or wrong host:port in the "
+                "config)")
     if "Resource temporarily unavailable" in msg or "Errno 11" in msg:
         return f"{url}: port busy (another program, or another juwu process, has it open)"
     return f"{url}: cannot open ({msg})"

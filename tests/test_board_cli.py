@@ -104,3 +104,48 @@ def test_simulate_ping_run_status_against_a_virtual_board(tmp_path: Path) -> Non
 def test_run_without_boards_says_what_to_do(tmp_path: Path) -> None:
     res = run(tmp_path, "board", "run", "--once")
     assert res.returncode == 2 and "no boards are configured" in res.stderr
+
+
+def test_simulate_faults_from_options_and_stdin(tmp_path: Path) -> None:
+    link = tmp_path / "ttyVIRT"
+    sim = subprocess.Popen(
+        [JUWU, "--data-dir", str(tmp_path), "board", "simulate", "--protocol", "onbon-bx5e",
+         "--size", "64x16", "--link", str(link), "--corrupt-crc", "--noise", "00 ff"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = tmp_path / "juwu.toml"
+    config.write_text(f'[[boards]]\nname = "hall"\nprotocol = "onbon-bx5e"\nport = "{link}"\n'
+                      "width = 64\nheight = 16\ntimeout_s = 0.3\n", encoding="utf-8")
+
+    def command(line: str) -> str:
+        assert sim.stdin is not None and sim.stdout is not None
+        sim.stdin.write(line + "\n")
+        sim.stdin.flush()
+        return sim.stdout.readline().strip()
+
+    def ping() -> subprocess.CompletedProcess[str]:
+        return run(tmp_path, "--config", str(config), "board", "ping", "--board", "hall")
+
+    try:
+        assert sim.stdout is not None
+        assert "simulating onbon-bx5e 64x16" in sim.stdout.readline()
+        assert sim.stdout.readline().strip() == (
+            "faults: replies with a bad CRC, 2 bytes of noise before each reply")
+        garbled = ping()
+        assert garbled.returncode == 1 and "garbled reply: CRC mismatch" in garbled.stderr
+        assert command("ok") == "faults: none"
+        assert ping().returncode == 0
+        assert command("silent") == "faults: never answers"
+        silent = ping()
+        assert silent.returncode == 1 and "did not answer within 0.3 s" in silent.stderr
+        assert command("unplug") == "faults: never answers, unplugged"
+        gone = ping()
+        assert gone.returncode == 1 and "no such device" in gone.stderr
+        assert command("plug") == "faults: never answers"
+        assert command("ok") == "faults: none"
+        assert ping().returncode == 0
+        for res in (garbled, silent, gone):
+            assert "Traceback" not in res.stderr
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.communicate(timeout=30)
+    assert sim.returncode == 0
