@@ -84,6 +84,10 @@ def register(sub: Any) -> None:
     p = _add(sub, "stats", cmd_stats, "what the cache holds: counts, open questions, surveys")
     p.add_argument("--today", type=_date, help="evaluate as of DATE")
 
+    from content.sync.cli import register as register_sync  # keys, publish, sync, hub
+
+    register_sync(sub)
+
 
 def _open(config: Config, path: Path | None = None) -> Cache:
     return open_cache(path or config.database_path)
@@ -391,6 +395,18 @@ def render_stats(data: dict[str, Any]) -> str:
         pct = "—" if s["percent"] is None else f"{s['percent']:.1f}%"
         flag = "（低于 90%，须整改）" if s["below_threshold"] else ""
         out.append(f"测评 {s['survey']}：{s['total']} 份，满意率 {pct}{flag}")
+    sync = data.get("sync") or {}
+    if sync:
+        line = (f"同步：内容版本 {sync.get('version', '—')}，最近 {sync.get('last_result', '—')}"
+                f"（{sync.get('last_attempt_at', '—')}）")
+        if sync.get("last_error"):
+            line += f"；原因：{sync['last_error'][:200]}"
+        out.append(line)
+    outbox = data.get("outbox") or {}
+    pending = sum(v.get("pending", 0) for v in outbox.values())
+    parked = sum(v.get("parked", 0) for v in outbox.values())
+    if pending or parked:
+        out.append(f"待上传居民意见/测评 {pending} 条，被中心拒收（需人工处理）{parked} 条")
     return "\n".join(out)
 
 

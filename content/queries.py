@@ -141,6 +141,8 @@ def survey_summaries(session: Session, threshold_percent: int) -> list[SurveySum
 
 def stats(session: Session, today: dt.date, config: Config) -> dict[str, object]:
     """Counts a person checks first: what is there, what is current, what is overdue."""
+    from content.sync.outbox import outbox_counts
+
     by_category = dict(session.execute(
         select(Disclosure.category, func.count()).group_by(Disclosure.category)
     ).all())
@@ -181,4 +183,5 @@ def stats(session: Session, today: dt.date, config: Config) -> dict[str, object]
         "surveys": [s.__dict__ for s in survey_summaries(
             session, config.disclosure.satisfaction_threshold_percent)],
         "sync": sync,
+        "outbox": outbox_counts(session),
     }

@@ -1,0 +1,1 @@
+"""The reference content server (`juwu hub serve`): TUF repository, inbox, replies."""
