@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from content.config import Config, ConfigError, load_config
+from content.db import CacheError
 
 Handler = Callable[[argparse.Namespace, Config], int]
 
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, config)
+    except CacheError as e:  # the cache file cannot be used: say why and what to do
+        print(f"juwu: {e}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
 

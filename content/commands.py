@@ -6,7 +6,8 @@ import argparse
 import datetime as dt
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,14 @@ def register(sub: Any) -> None:
     register_sync(sub)
 
 
-def _open(config: Config, path: Path | None = None) -> Cache:
-    return open_cache(path or config.database_path)
+@contextmanager
+def _opened(config: Config, path: Path | None = None) -> Iterator[Cache]:
+    """The cache for one command. A CacheError reaches `content.cli.main`, which prints it."""
+    cache = open_cache(path or config.database_path)
+    try:
+        yield cache
+    finally:
+        cache.close()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
@@ -99,13 +106,9 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:
-    try:
-        cache = _open(config)
-    except CacheError as e:
-        return _fail(str(e))
-    info = {"database": str(cache.path), "schema_revision": current_revision(cache.engine),
-            "data_dir": str(config.data_dir)}
-    cache.close()
+    with _opened(config) as cache:
+        info = {"database": str(cache.path), "schema_revision": current_revision(cache.engine),
+                "data_dir": str(config.data_dir)}
     if args.json:
         print_json(info)
     else:
@@ -115,23 +118,15 @@ def cmd_init(args: argparse.Namespace, config: Config) -> int:
 
 def _load(config: Config, raw: RawContent, actor: str, *, check_only: bool = False,
           db_path: Path | None = None) -> tuple[int, dict[str, Any] | None]:
-    try:
-        cache = _open(config, db_path)
-    except CacheError as e:
-        return _fail(str(e)), None
-    try:
-        with unit_of_work(cache) as session:
-            report = import_content(session, raw, config, actor=actor)
-            if check_only:
-                session.rollback()
-        return EXIT_OK, report.as_dict()
-    except ContentError as e:
-        print(f"juwu: nothing was loaded. {e}", file=sys.stderr)
-        return EXIT_ERROR, None
-    except CacheError as e:
-        return _fail(f"nothing was loaded. {e}"), None
-    finally:
-        cache.close()
+    with _opened(config, db_path) as cache:
+        try:
+            with unit_of_work(cache) as session:
+                report = import_content(session, raw, config, actor=actor)
+                if check_only:
+                    session.rollback()
+            return EXIT_OK, report.as_dict()
+        except (ContentError, CacheError) as e:
+            return _fail(f"nothing was loaded. {e}"), None
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
@@ -201,12 +196,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     code, _ = _load(config, _demo_raw(anchor), "demo", db_path=db)
     if code != EXIT_OK:
         return code
-    cache = _open(config, db)
-    try:
-        with cache.sessions() as session:
-            print(render_overview(session, anchor, config, db))
-    finally:
-        cache.close()
+    with _opened(config, db) as cache, cache.sessions() as session:
+        print(render_overview(session, anchor, config, db))
     return EXIT_OK
 
 
@@ -218,19 +209,13 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         period_from=args.period_from, period_to=args.period_to, current_only=args.current,
     )
     try:
-        cache = _open(config)
-    except CacheError as e:
-        return _fail(str(e))
-    try:
-        with cache.sessions() as session:
+        with _opened(config) as cache, cache.sessions() as session:
             result = search(session, query, today=today, filters=filters,
                             limit=args.limit or config.search.default_limit,
                             max_query_chars=config.search.max_query_chars,
                             candidate_cap=config.search.candidate_cap)
     except SearchError as e:
         return _fail(str(e), EXIT_USAGE)
-    finally:
-        cache.close()
     if args.json:
         print_json({"query": result.query, "total": result.total,
                     "total_is_lower_bound": result.total_is_lower_bound,
@@ -252,29 +237,21 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 def cmd_show(args: argparse.Namespace, config: Config) -> int:
     from content import queries
 
-    try:
-        cache = _open(config)
-    except CacheError as e:
-        return _fail(str(e))
-    try:
-        with cache.sessions() as session:
-            d = queries.disclosure(session, args.ref)
-            if d is not None:
-                data = disclosure_dict(d, today_in(config))
-                if args.json:
-                    print_json(data)
-                else:
-                    print(render_disclosure(d, today_in(config)))
-                return EXIT_OK
-            s = queries.service(session, args.ref)
-            if s is not None:
-                if args.json:
-                    print_json(service_dict(s))
-                else:
-                    print(render_service(s))
-                return EXIT_OK
-    finally:
-        cache.close()
+    with _opened(config) as cache, cache.sessions() as session:
+        d = queries.disclosure(session, args.ref)
+        if d is not None:
+            if args.json:
+                print_json(disclosure_dict(d, today_in(config)))
+            else:
+                print(render_disclosure(d, today_in(config)))
+            return EXIT_OK
+        s = queries.service(session, args.ref)
+        if s is not None:
+            if args.json:
+                print_json(service_dict(s))
+            else:
+                print(render_service(s))
+            return EXIT_OK
     return _fail(f"nothing with uid or id {args.ref!r}; try `juwu search`", EXIT_NOT_FOUND)
 
 
@@ -364,15 +341,8 @@ def render_service(s: Service) -> str:
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     today = args.today or today_in(config)
-    try:
-        cache = _open(config)
-    except CacheError as e:
-        return _fail(str(e))
-    try:
-        with cache.sessions() as session:
-            data = stats(session, today, config)
-    finally:
-        cache.close()
+    with _opened(config) as cache, cache.sessions() as session:
+        data = stats(session, today, config)
     if args.json:
         print_json(data)
         return EXIT_OK
