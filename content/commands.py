@@ -85,6 +85,16 @@ def register(sub: Any) -> None:
     p = _add(sub, "stats", cmd_stats, "what the cache holds: counts, open questions, surveys")
     p.add_argument("--today", type=_date, help="evaluate as of DATE")
 
+    p = _add(sub, "backup", cmd_backup,
+             "copy the cache (or --hub: the hub's database and repository) while it runs")
+    p.add_argument("--to", type=Path, metavar="DIR", help="default: <data_dir>/backups")
+    p.add_argument("--hub", action="store_true", help="back up the hub instead of the cache")
+
+    p = _add(sub, "restore", cmd_restore,
+             "put a backup in place (stop the kiosk, boards and hub first)")
+    p.add_argument("backup", type=Path, help="a .sqlite3 file written by `juwu backup`")
+    p.add_argument("--hub", action="store_true", help="restore the hub's database")
+
     from content.sync.cli import register as register_sync  # keys, publish, sync, hub
 
     register_sync(sub)
@@ -253,6 +263,53 @@ def cmd_show(args: argparse.Namespace, config: Config) -> int:
                 print(render_service(s))
             return EXIT_OK
     return _fail(f"nothing with uid or id {args.ref!r}; try `juwu search`", EXIT_NOT_FOUND)
+
+
+def _hub_paths(config: Config) -> tuple[Path, Path]:
+    """The hub's SQLite database and repository directory (docs/sync.md)."""
+    hub_dir = Path(config.hub.data_dir) if config.hub.data_dir else config.data_dir / "hub"
+    if config.hub.database_url:
+        raise CacheError("hub.database_url points at a database server: back it up with its "
+                         "own tools (e.g. pg_dump); `juwu backup --hub` copies SQLite only")
+    return hub_dir / "hub.sqlite3", hub_dir / "repo"
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from content.backup import backup_database
+
+    dest = args.to or config.data_dir / "backups"
+    if args.hub:
+        database, files = _hub_paths(config)
+        result = backup_database(database, dest, label="hub", files=files)
+    else:
+        result = backup_database(config.database_path, dest, label="cache",
+                                 files=config.blob_dir)
+    info = {"database": str(result.database), "size_bytes": result.size_bytes,
+            "files_copied": result.files_copied}
+    if args.json:
+        print_json(info)
+    else:
+        print(f"backup written: {result.database} ({result.size_bytes:,} bytes; "
+              f"{result.files_copied} new files copied)")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    from content.backup import restore_database
+
+    if args.hub:
+        database, files = _hub_paths(config)
+        kept = restore_database(args.backup, database, require_juwu=False, files=files)
+    else:
+        kept = restore_database(args.backup, config.database_path, files=config.blob_dir)
+        open_cache(config.database_path).close()  # migrate an older backup forward now
+    info = {"restored": str(args.backup), "previous_kept_as": str(kept) if kept else None}
+    if args.json:
+        print_json(info)
+    else:
+        print(f"restored {args.backup}" + (f"; the previous database is kept as {kept}"
+                                            if kept else ""))
+    return EXIT_OK
 
 
 def disclosure_dict(d: Disclosure, today: dt.date) -> dict[str, Any]:
