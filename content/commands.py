@@ -85,6 +85,9 @@ def register(sub: Any) -> None:
     p = _add(sub, "stats", cmd_stats, "what the cache holds: counts, open questions, surveys")
     p.add_argument("--today", type=_date, help="evaluate as of DATE")
 
+    _add(sub, "doctor", cmd_doctor,
+         "check configuration, fonts, cache, keys, hub, clock and boards; say how to fix")
+
     p = _add(sub, "backup", cmd_backup,
              "copy the cache (or --hub: the hub's database and repository) while it runs")
     p.add_argument("--to", type=Path, metavar="DIR", help="default: <data_dir>/backups")
@@ -263,6 +266,17 @@ def cmd_show(args: argparse.Namespace, config: Config) -> int:
                 print(render_service(s))
             return EXIT_OK
     return _fail(f"nothing with uid or id {args.ref!r}; try `juwu search`", EXIT_NOT_FOUND)
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    from content.doctor import render, run_checks
+
+    checks = run_checks(config)
+    if args.json:
+        print_json([c.__dict__ for c in checks])
+    else:
+        print(render(checks))
+    return EXIT_ERROR if any(c.ok is False for c in checks) else EXIT_OK
 
 
 def _hub_paths(config: Config) -> tuple[Path, Path]:
