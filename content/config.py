@@ -99,6 +99,7 @@ class SyncConfig:
     outbox_backoff_max_s: float  # longest wait between relay attempts after failures
     poll_interval_s: float  # periodic sync in the kiosk and board processes
     poll_jitter_s: float  # random extra delay so a district's devices don't arrive at once
+    poll_backoff_max_s: float  # longest wait between periodic syncs while the hub is down
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class HubConfig:
     targets_expiry_days: int  # set by `juwu publish` (approvers must publish this often)
     max_upload_bytes: int
     max_submission_bytes: int
+    staff_token_sha256: str  # the hub: sha256 hex of the staff token; empty: staff API closed
+    staff_token: str  # staff machines (`juwu publish`): the token; set JUWU_HUB__STAFF_TOKEN
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ def register(subparsers: Any) -> None:
 
     p = _add(sub, "run", cmd_run, "drive every configured board from the cache (until stopped)")
     p.add_argument("--once", action="store_true", help="one update of every board, then exit")
+    p.add_argument("--no-sync", action="store_true",
+                   help="do not sync with the hub in the background (sync.hub_url)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every step")
 
     p = _add(sub, "status", cmd_status, "what each board last did (as the admin screen shows)")
@@ -213,8 +215,13 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         cache = open_cache(config.database_path)
     except CacheError as e:
         return _fail(str(e))
+    periodic = None
+    if config.sync.hub_url and not (args.once or args.no_sync):
+        from content.sync.periodic import PeriodicSync
+
+        periodic = PeriodicSync(config, cache)
     try:
-        driver = Driver(config, cache)
+        driver = Driver(config, cache, periodic=periodic)
     except (ValueError, LocalProtocolError, FontNotFoundError) as e:
         cache.close()
         return _fail(str(e), EXIT_USAGE)

@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -58,6 +58,9 @@ from .protocols.onbon import (
 )
 from .render import Renderer, default_renderer
 from .transport import Backoff, PortRegistry, PortUnavailable, SerialPort, TransportError
+
+if TYPE_CHECKING:  # imported by the caller that wants it: TUF is heavy for `board preview`
+    from content.sync.periodic import PeriodicSync
 
 log = logging.getLogger("juwu.board")
 
@@ -549,9 +552,13 @@ class Driver:
                  boards: Sequence[BoardConfig] | None = None,
                  clock: Clock | None = None, sleep: Sleep | None = None,
                  settings: DriverSettings | None = None,
-                 ports: PortRegistry | None = None) -> None:
+                 ports: PortRegistry | None = None,
+                 periodic: PeriodicSync | None = None) -> None:
         self.config = config
         self.cache = cache
+        # Sync in the background: boards read the cache in fresh sessions each tick, so
+        # they show the last verified bundle until a new one commits, whatever sync does.
+        self.periodic = periodic
         self.settings = settings or DriverSettings.from_config(config.driver)
         tz = ZoneInfo(config.community.timezone)
         self.clock: Clock = clock or (lambda: dt.datetime.now(tz).replace(tzinfo=None))
@@ -576,6 +583,8 @@ class Driver:
     def stop(self) -> None:
         """Ask every worker to finish its tick and return (signal handlers call this)."""
         self._stop.set()
+        if self.periodic is not None:
+            self.periodic.stop()
 
     def start(self) -> None:
         """Prepare the cache: close log rows a crashed run left open; statuses unknown."""
@@ -603,15 +612,21 @@ class Driver:
                    default=now + dt.timedelta(seconds=self.settings.poll_s))
 
     def run(self, once: bool = False) -> None:
-        """Drive the boards until :meth:`stop` (or one tick with ``once``)."""
+        """Drive the boards until :meth:`stop` (or one tick with ``once``); the periodic
+        sync, if any, runs alongside (not with ``once``) and ends with the driver."""
         if not self._started:
             self.start()
         threads = [threading.Thread(target=self._loop, args=(w, once), daemon=True,
                                     name=f"board-port-{w.port.url}") for w in self.workers]
+        if self.periodic is not None and not once:
+            self.periodic.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        if self.periodic is not None:
+            self.periodic.stop()
+            self.periodic.join()
         self.shutdown()
 
     def _loop(self, worker: PortWorker, once: bool) -> None:

@@ -22,7 +22,7 @@ import uvicorn
 from content.config import Config, load_config
 from content.db import Cache, open_cache
 from content.export import write_content_dir
-from content.hub.app import HubPaths, create_app
+from content.hub.app import HubPaths, create_app, new_staff_token
 from content.sync.client import HubFetcher, SyncOutcome, make_session, sync
 from content.sync.keys import KeyLayout, init_keys, load_signer, write_private
 from content.sync.publish import HubClient, publish
@@ -75,7 +75,8 @@ class Hub:
         return self.data_dir / "repo"
 
     def client(self) -> HubClient:
-        return HubClient(self.url, make_session(self.config.sync), 10)
+        return HubClient(self.url, make_session(self.config.sync), 10,
+                         token=self.config.hub.staff_token)
 
 
 def free_socket() -> socket.socket:
@@ -93,8 +94,10 @@ def running_hub(tmp: Path, hub_env: dict[str, str] | None = None) -> Iterator[Hu
     HubRepository.install_root(paths.repo, keys.root_json.read_bytes())
     for name in ("snapshot.pem", "timestamp.pem"):
         write_private(paths.keys / name, (keys.hub_dir / name).read_bytes())
+    token, digest = new_staff_token()
     config = load_config(environ={"JUWU_PATHS__DATA_DIR": str(tmp / "publisher"),
-                                  **(hub_env or {})})
+                                  "JUWU_HUB__STAFF_TOKEN": token,
+                                  "JUWU_HUB__STAFF_TOKEN_SHA256": digest, **(hub_env or {})})
     app = create_app(data_dir, config.hub)
     board = Switchboard(app)
     sock = free_socket()

@@ -202,7 +202,12 @@ def test_cli_keys_publish_sync_status_and_stats(tmp_path: Path, hub: Hub,
     d = write_content(tmp_path / "c1", content_mapping(1))
     key = str(hub.keys.targets_key(1))
     assert main(["publish", str(d), "--key", key, "--check"]) == 0
-    assert main(["publish", str(d), "--key", key, "--hub", hub.url]) == 0
+    capsys.readouterr()
+    assert main(["publish", str(d), "--key", key, "--hub", hub.url]) == 1  # no staff token
+    assert "JUWU_HUB__STAFF_TOKEN" in capsys.readouterr().err
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUWU_HUB__STAFF_TOKEN", hub.config.hub.staff_token)
+        assert main(["publish", str(d), "--key", key, "--hub", hub.url]) == 0
     base = ["--data-dir", str(tmp_path / "cli-device")]
     os_env = {"JUWU_SYNC__HUB_URL": hub.url, "JUWU_SYNC__TRUSTED_ROOT": str(hub.keys.root_json)}
     with pytest.MonkeyPatch.context() as mp:

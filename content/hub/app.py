@@ -8,22 +8,30 @@
     POST /v1/feedback, /v1/surveys  residents' submissions, idempotent by key
     GET  /v1/replies              answered feedback, without contact details
 
-Only /tuf/* and the two POSTs of submissions need to be reachable by devices; put the rest
-behind nginx allow-lists (docs/sync.md, "Running the hub"). Handlers are plain functions
-(run in FastAPI's thread pool), each with its own session (one unit of work per request).
+Only /tuf/* and the two POSTs of submissions need to be reachable by devices. The staff
+endpoints (uploads, publish, replies) also require `Authorization: Bearer <staff token>`,
+checked against `hub.staff_token_sha256` (the hub stores only the hash); keep them behind
+nginx allow-lists too (docs/sync.md, "Running the hub"). Handlers are plain functions (run
+in FastAPI's thread pool), each with its own session (one unit of work per request); the
+two async handlers that stream a body do their file work in the thread pool as well, so a
+disk flush never stalls the event loop that serves devices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,9 +39,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.config import HubConfig
 from content.hub.models import HubFeedback, HubSurvey, hub_sessions
-from content.sync.repository import HubRepository, PublishError
+from content.sync.repository import HubRepository, PublishError, Upload
 
 TARGETS_MAX_BYTES = 5_000_000
+# Module level: FastAPI resolves the (string) annotations of dependencies in module globals.
+STAFF_BEARER = HTTPBearer(auto_error=False, description="the staff token (`juwu hub token`)")
+UPLOAD_BATCH_BYTES = 1 << 20  # chunks handed to a thread-pool write at a time
+
+
+def _write_all(up: Upload, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        up.write(chunk)
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,27 @@ def store_once(sessions: sessionmaker[Session], row: HubFeedback | HubSurvey,
     raise HTTPException(409, f"submission {key!r} conflicts with a stored one (ticket?)")
 
 
+def new_staff_token() -> tuple[str, str]:
+    """A fresh staff token and the sha256 hex the hub stores (256 random bits, so a plain
+    hash is enough: there is nothing to guess by brute force)."""
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def staff_guard(token_sha256: str) -> Any:
+    """A FastAPI dependency: 401 unless the request carries the staff token."""
+    expected = token_sha256.strip().lower()
+
+    def check(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(STAFF_BEARER)]) -> None:
+        given = creds.credentials if creds is not None else ""
+        digest = hashlib.sha256(given.encode()).hexdigest()
+        if not (expected and given and hmac.compare_digest(digest, expected)):
+            raise HTTPException(401, "staff token required" if expected else
+                                "the staff API is closed: set hub.staff_token_sha256",
+                                headers={"WWW-Authenticate": "Bearer"})
+    return check
+
+
 def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
     """The hub for the repository and database under `data_dir` (`juwu hub init` first)."""
     paths = HubPaths(data_dir)
@@ -140,6 +177,7 @@ def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
                   description="居务公开 content hub: signed content out, residents' words in.")
     app.state.repo = repo
     app.state.sessions = sessions
+    staff = [Depends(staff_guard(config.staff_token_sha256))]
 
     @app.get("/tuf/metadata/{name}", tags=["tuf"])
     def metadata(name: str, request: Request) -> Response:
@@ -177,27 +215,35 @@ def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
                 "snapshot_version": s.snapshot_version,
                 "timestamp_version": s.timestamp_version}
 
-    @app.get("/v1/uploads/{sha256}", tags=["publish"])
+    @app.get("/v1/uploads/{sha256}", tags=["publish"], dependencies=staff)
     def upload_present(sha256: str) -> dict[str, bool]:
         return {"present": repo.has_blob(sha256)}
 
-    @app.put("/v1/uploads/{sha256}", tags=["publish"], status_code=201)
+    @app.put("/v1/uploads/{sha256}", tags=["publish"], status_code=201, dependencies=staff)
     async def upload(sha256: str, request: Request) -> dict[str, Any]:
-        """A target's bytes, checked against the sha256 in the URL."""
+        """A target's bytes, checked against the sha256 in the URL. Writes and the final
+        fsync run in the thread pool, a batch of chunks at a time."""
         try:
-            up = repo.begin_upload(sha256, config.max_upload_bytes)
+            up = await run_in_threadpool(repo.begin_upload, sha256, config.max_upload_bytes)
             try:
+                batch: list[bytes] = []
+                pending = 0
                 async for chunk in request.stream():
-                    up.write(chunk)
+                    batch.append(chunk)
+                    pending += len(chunk)
+                    if pending >= UPLOAD_BATCH_BYTES:
+                        await run_in_threadpool(_write_all, up, batch)
+                        batch, pending = [], 0
+                await run_in_threadpool(_write_all, up, batch)
             except BaseException:
                 up.abort()
                 raise
-            size = up.finish()
+            size = await run_in_threadpool(up.finish)
         except PublishError as e:
             raise HTTPException(400, {"errors": e.errors}) from None
         return {"sha256": sha256, "size_bytes": size}
 
-    @app.post("/v1/publish", tags=["publish"])
+    @app.post("/v1/publish", tags=["publish"], dependencies=staff)
     async def publish(request: Request) -> dict[str, int]:
         """A targets.json signed by the approvers' threshold; the hub signs snapshot and
         timestamp. 400 lists every problem; 409 when another publication came first."""
@@ -206,8 +252,8 @@ def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
             body += chunk
             if len(body) > TARGETS_MAX_BYTES:
                 raise HTTPException(413, {"errors": ["targets.json is too large"]})
-        try:
-            s = repo.publish(bytes(body))
+        try:  # verifying, signing and fsyncs: off the event loop
+            s = await run_in_threadpool(repo.publish, bytes(body))
         except PublishError as e:
             raise HTTPException(409 if e.conflict else 400, {"errors": e.errors}) from None
         return {"targets_version": s.targets_version, "snapshot_version": s.snapshot_version,
@@ -243,7 +289,8 @@ def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
         code, stored = store_once(sessions, row, row.payload_sha256)
         return JSONResponse(stored.model_dump(), status_code=code)
 
-    @app.get("/v1/replies", tags=["publish"], response_model=list[ReplyOut])
+    @app.get("/v1/replies", tags=["publish"], response_model=list[ReplyOut],
+             dependencies=staff)
     def replies() -> list[ReplyOut]:
         """Answered feedback for the next bundle (no contact details)."""
         with sessions() as s:

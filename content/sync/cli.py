@@ -51,6 +51,9 @@ def register(sub: Any) -> None:
     h.add_argument("--keys", type=Path, required=True, help="the hub/ directory of `keys init`")
     h.add_argument("--data-dir", dest="hub_data_dir", type=Path)
     h.set_defaults(handler=cmd_hub_init)
+    h = hs.add_parser("token", help="make a staff token: the hub keeps its sha256 "
+                                    "(hub.staff_token_sha256), staff keep the token")
+    h.set_defaults(handler=cmd_hub_token)
     h = hs.add_parser("serve", help="serve the repository and the /v1 API (uvicorn)")
     h.add_argument("--host")
     h.add_argument("--port", type=int)
@@ -120,7 +123,8 @@ def cmd_publish(args: argparse.Namespace, config: Config) -> int:
         url = _hub_url(args, config)
         if url is None:
             return _fail("no hub: pass --hub URL or set sync.hub_url", EXIT_USAGE)
-        hub = HubClient(url, make_session(config.sync), config.sync.read_timeout_s)
+        hub = HubClient(url, make_session(config.sync), config.sync.read_timeout_s,
+                        token=config.hub.staff_token)
         manifest, result = publish(args.directory, config, signers, hub)
     except ContentError as e:
         return _fail(f"nothing was published. {e}")
@@ -161,7 +165,8 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
                                   "message": outcome.message, "version": outcome.version,
                                   "requests": outcome.requests,
                                   "body_bytes": outcome.body_bytes}
-        if (not args.no_outbox and outcome.status not in (SyncStatus.NOT_CONFIGURED,)
+        if (not args.no_outbox
+                and outcome.status not in (SyncStatus.NOT_CONFIGURED, SyncStatus.BUSY)
                 and outcome.reason not in ("network",)):
             r = relay(config, cache, session)
             result["outbox"] = {"acked": r.acked, "parked": r.parked, "pending": r.pending,
@@ -221,6 +226,16 @@ def cmd_hub_init(args: argparse.Namespace, config: Config) -> int:
     if (args.keys.parent / "approvers").exists() and (paths.keys / "approvers").exists():
         shutil.rmtree(paths.keys / "approvers")  # never keep approvers' keys on the hub
     print(f"hub ready in {paths.data_dir}: `juwu hub serve --data-dir {paths.data_dir}`")
+    return EXIT_OK
+
+
+def cmd_hub_token(args: argparse.Namespace, config: Config) -> int:
+    from content.hub.app import new_staff_token
+
+    token, digest = new_staff_token()
+    print(f"staff token (give it to the staff who publish; shown once):\n  {token}\n"
+          f"on the hub, in [hub]:\n  staff_token_sha256 = \"{digest}\"\n"
+          f"on staff machines:\n  export JUWU_HUB__STAFF_TOKEN={token}")
     return EXIT_OK
 
 

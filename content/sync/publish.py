@@ -155,9 +155,12 @@ def build_publication(stage: Path, config: Config, signers: Sequence[Signer], *,
 class HubClient:
     """The publisher's and staff's calls to the hub's /v1 API."""
 
-    def __init__(self, base_url: str, session: requests.Session, timeout_s: float) -> None:
+    def __init__(self, base_url: str, session: requests.Session, timeout_s: float,
+                 token: str = "") -> None:
         self.base = base_url.rstrip("/")
         self.session, self.timeout = session, timeout_s
+        if token:  # the staff endpoints (uploads, publish, replies) want it
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def status(self) -> dict[str, Any]:
         r = self.session.get(f"{self.base}/v1/status", timeout=self.timeout)
@@ -165,8 +168,17 @@ class HubClient:
         data: dict[str, Any] = r.json()
         return data
 
+    @staticmethod
+    def _authorised(r: requests.Response) -> None:
+        """Raises: PublishRefused on 401, saying what to set (not "cannot reach")."""
+        if r.status_code == 401:
+            raise PublishRefused(["the hub wants the staff token (HTTP 401): set "
+                                  "JUWU_HUB__STAFF_TOKEN (hub.staff_token); `juwu hub token` "
+                                  "makes one"])
+
     def replies(self) -> list[dict[str, Any]]:
         r = self.session.get(f"{self.base}/v1/replies", timeout=self.timeout)
+        self._authorised(r)
         r.raise_for_status()
         data: list[dict[str, Any]] = r.json()
         return data
@@ -174,11 +186,13 @@ class HubClient:
     def upload(self, sha256: str, path: Path) -> bool:
         """Send a file unless the hub has it; True if bytes were sent."""
         r = self.session.get(f"{self.base}/v1/uploads/{sha256}", timeout=self.timeout)
+        self._authorised(r)
         if r.status_code == 200 and r.json().get("present"):
             return False
         with path.open("rb") as f:
             r = self.session.put(f"{self.base}/v1/uploads/{sha256}", data=f,
                                  timeout=self.timeout)
+        self._authorised(r)
         if r.status_code >= 400:
             raise PublishRefused([f"upload {sha256}: HTTP {r.status_code}: {r.text[:300]}"])
         return True
@@ -187,6 +201,7 @@ class HubClient:
         r = self.session.post(f"{self.base}/v1/publish", data=targets_bytes,
                               headers={"Content-Type": "application/json"},
                               timeout=self.timeout)
+        self._authorised(r)
         if r.status_code >= 400:
             try:
                 errors = r.json()["detail"]["errors"]
