@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.db import APPLICATION_ID, CacheError
+from content.durable import fsync_file
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def backup_database(source: Path, dest_dir: Path, *, label: str = "cache",
         finally:
             dst.close()
             src.close()
-        _fsync(Path(tmp_name))
+        fsync_file(Path(tmp_name))
         os.replace(tmp_name, target)
     except sqlite3.DatabaseError as e:
         raise CacheError(f"backup of {source} failed: {e}; nothing was written") from e
@@ -106,7 +107,7 @@ def restore_database(backup: Path, target: Path, *, require_juwu: bool = True,
     os.close(fd)
     try:
         shutil.copyfile(backup, tmp_name)
-        _fsync(Path(tmp_name))
+        fsync_file(Path(tmp_name))
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
@@ -137,12 +138,8 @@ def _copy_missing(source: Path, dest: Path) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial")
         shutil.copy2(path, tmp)
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, out)
         copied += 1
     return copied
 
-
-def _fsync(path: Path) -> None:
-    with path.open("rb+") as f:
-        os.fsync(f.fileno())

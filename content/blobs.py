@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from content.durable import fsync_dir
+
 CHUNK_BYTES = 1 << 16
 
 
@@ -44,7 +46,7 @@ class BlobStore:
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
             return sha, size
         except BaseException:
             if os.path.exists(tmp_name):
@@ -59,10 +61,3 @@ def sha256_of(path: Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -42,6 +42,7 @@ from urllib3.util.retry import Retry
 from content.blobs import BlobStore
 from content.config import Config, SyncConfig
 from content.db import Cache, CacheError, unit_of_work
+from content.durable import fsync_dir
 from content.importer import ContentError, import_content, read_content_dir
 from content.models import Attachment, AuditEntry, SyncState
 from content.sync.bundle import (
@@ -508,19 +509,12 @@ def _download(updater: Updater, info: TargetFile, dest: Path) -> Path:
             raise tuf_errors.LengthOrHashMismatchError(
                 f"{info.path}: sha256 {digest.hexdigest()} is not the signed {sha}")
         os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return dest
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fetch_parts(updater: Updater, manifest: Manifest, paths: SyncPaths) -> dict[str, Path]:

@@ -29,6 +29,7 @@ from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, Targets, Timest
 from tuf.api.serialization import DeserializationError
 from tuf.api.serialization.json import JSONSerializer
 
+from content.durable import fsync_dir
 from content.sync.bundle import SHA256_RE, BundleError, check_target_name
 from content.sync.keys import load_signer
 
@@ -70,13 +71,6 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
 
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def target_url_path(name: str, sha256: str) -> str:
