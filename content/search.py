@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from content.models import Category, SearchDoc
-from content.search_index import SYLLABLE_SEP, normalize, spaced
+from content.search_index import SYLLABLE_SEP, is_word_char, normalize, spaced
 
 TITLE_COLUMNS = "{title initials pinyin}"
 SNIPPET_CHARS = 80
@@ -86,7 +86,7 @@ class _Term:
 
 
 def _word_chars(value: str) -> str:
-    return "".join(c for c in value if unicodedata.category(c)[0] in "LN")
+    return "".join(c for c in value if is_word_char(c))
 
 
 def parse_query(query: str, max_chars: int) -> list[_Term]:

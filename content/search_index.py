@@ -32,9 +32,19 @@ def normalize(value: str) -> str:
     return unicodedata.normalize("NFKC", value).casefold()
 
 
+# Stands for any character that is not a letter or digit. The tokenizer would drop
+# punctuation and spaces, making "0" and "1" of "8:00-17:00" neighbours; a two-letter token
+# keeps them apart, and no query can match it since queries are split into single letters.
+GAP_TOKEN = "qx"
+
+
+def is_word_char(c: str) -> bool:
+    return unicodedata.category(c)[0] in "LN"
+
+
 def spaced(value: str) -> str:
-    """Every character a token of its own, for the one-token-per-character table."""
-    return " ".join(value)
+    """Every letter or digit a token of its own (anything else a gap), for `search_uni`."""
+    return " ".join(c if is_word_char(c) else GAP_TOKEN for c in value)
 
 
 @dataclass(frozen=True)

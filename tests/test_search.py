@@ -149,3 +149,11 @@ def test_arbitrary_input_gives_hits_or_a_clear_error(loaded: Cache, query: str) 
             assert str(e)
             return
     assert result.total >= len(result.hits)
+
+
+def test_punctuation_and_spaces_keep_short_terms_apart(loaded: Cache) -> None:
+    # 社区卫生服务站 is open "8:00-17:00": "00" and "17" are in it, "01" is not (found by
+    # hypothesis when punctuation was dropped and "0" and "1" became neighbours).
+    assert "svc-health" in uids(loaded, "00")
+    assert "svc-health" in uids(loaded, "17")
+    assert "svc-health" not in uids(loaded, "01")
