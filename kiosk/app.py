@@ -1,0 +1,331 @@
+"""The kiosk app: a frame (top bar + screens), navigation, idle reset, themes, errors.
+
+Import only after :func:`kiosk.boot.prepare` (Kivy reads its configuration at import).
+Layout lives in ``kiosk/kv/*.kv`` (one file per screen, ``app.kv`` the frame); behaviour
+lives here and in :mod:`kiosk.screens`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+
+from kiosk import screens
+from kiosk.data import KioskData, Vocabulary
+from kiosk.i18n import Texts, texts
+from kiosk.settings import KioskSettings, PinGate
+from kiosk.worker import Worker, describe
+
+log = logging.getLogger(__name__)
+KV_DIR = Path(__file__).resolve().parent / "kv"
+T = TypeVar("T")
+LARGE_TEXT_SCALE = 1.5
+ADMIN_TAPS = 5
+ADMIN_TAP_WINDOW_S = 4.0
+
+# Colours: nothing is conveyed by colour alone (statuses are words); high contrast is pure
+# black/white/yellow.
+THEMES: dict[str, dict[str, list[float]]] = {
+    "colour": {
+        "c_bg": [0.96, 0.95, 0.92, 1], "c_fg": [0.1, 0.1, 0.1, 1],
+        "c_bar": [0.66, 0.09, 0.09, 1], "c_bar_fg": [1, 1, 1, 1],
+        "c_button": [0.70, 0.12, 0.12, 1], "c_button_fg": [1, 1, 1, 1],
+        "c_tile": [1, 1, 1, 1], "c_tile_fg": [0.55, 0.05, 0.05, 1],
+        "c_panel": [1, 1, 1, 1], "c_muted": [0.35, 0.35, 0.35, 1],
+        "c_line": [0.8, 0.78, 0.74, 1], "c_warn": [0.75, 0.3, 0.0, 1],
+        "c_selected": [0.98, 0.85, 0.45, 1],
+    },
+    "contrast": {
+        "c_bg": [0, 0, 0, 1], "c_fg": [1, 1, 1, 1],
+        "c_bar": [0, 0, 0, 1], "c_bar_fg": [1, 1, 0, 1],
+        "c_button": [1, 1, 0, 1], "c_button_fg": [0, 0, 0, 1],
+        "c_tile": [0, 0, 0, 1], "c_tile_fg": [1, 1, 0, 1],
+        "c_panel": [0.08, 0.08, 0.08, 1], "c_muted": [1, 1, 1, 1],
+        "c_line": [1, 1, 1, 1], "c_warn": [1, 1, 0, 1],
+        "c_selected": [1, 1, 1, 1],
+    },
+}
+
+SCREENS: dict[str, type[Screen]] = {
+    "home": screens.HomeScreen,
+    "browse": screens.BrowseScreen,
+    "detail": screens.DetailScreen,
+    "search": screens.SearchScreen,
+    "services": screens.ServicesScreen,
+    "ask": screens.AskScreen,
+    "answers": screens.AnswersScreen,
+    "rate": screens.RateScreen,
+    "admin": screens.AdminScreen,
+}
+
+
+class _ReturnHome(ExceptionHandler):  # type: ignore[misc]
+    """Any exception in the UI loop is logged and the resident lands on home, not a crash."""
+
+    def __init__(self, app: KioskApp) -> None:
+        super().__init__()
+        self.app = app
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if isinstance(exception, KeyboardInterrupt | SystemExit):
+            return int(ExceptionManager.RAISE)
+        log.exception("kiosk: error on screen %s; back to home", self.app.current_screen_name())
+        self.app.errors += 1
+        Clock.schedule_once(lambda _dt: self.app.reset_to_home(), 0)
+        return int(ExceptionManager.PASS)
+
+
+class Frame(BoxLayout):  # type: ignore[misc]
+    """The root: a top bar with community, clock and accessibility buttons, then screens."""
+
+    sm: ScreenManager = ObjectProperty(None)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        # The bar (home, back, large text, contrast) is always reachable, even when a
+        # screen's content overflows under it.
+        bar = self.ids.bar
+        if bar.collide_point(*touch.pos):
+            return bool(bar.on_touch_down(touch))
+        return bool(super().on_touch_down(touch))
+
+
+class KioskApp(App):  # type: ignore[misc]
+    title = "juwu"
+    t: Texts = ObjectProperty(texts("zh"))
+    locale = StringProperty("zh")
+    text_scale = NumericProperty(1.0)
+    high_contrast = BooleanProperty(False)
+    community_name = StringProperty("")
+    clock_text = StringProperty("")
+    date_text = StringProperty("")
+    touch_px = NumericProperty(60)  # 15 mm on the configured screen
+    portrait = BooleanProperty(False)
+    message = StringProperty("")
+    rated_this_session = BooleanProperty(False)
+    c_bg = ListProperty(THEMES["colour"]["c_bg"])
+    c_fg = ListProperty(THEMES["colour"]["c_fg"])
+    c_bar = ListProperty(THEMES["colour"]["c_bar"])
+    c_bar_fg = ListProperty(THEMES["colour"]["c_bar_fg"])
+    c_button = ListProperty(THEMES["colour"]["c_button"])
+    c_button_fg = ListProperty(THEMES["colour"]["c_button_fg"])
+    c_tile = ListProperty(THEMES["colour"]["c_tile"])
+    c_tile_fg = ListProperty(THEMES["colour"]["c_tile_fg"])
+    c_panel = ListProperty(THEMES["colour"]["c_panel"])
+    c_muted = ListProperty(THEMES["colour"]["c_muted"])
+    c_line = ListProperty(THEMES["colour"]["c_line"])
+    c_warn = ListProperty(THEMES["colour"]["c_warn"])
+    c_selected = ListProperty(THEMES["colour"]["c_selected"])
+
+    def __init__(self, data: KioskData, settings: KioskSettings, *,
+                 allow_close: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data = data
+        self.settings = settings
+        self.allow_close = allow_close
+        self.worker = Worker()
+        self.vocabulary = Vocabulary()
+        self.pin_gate = PinGate(settings.admin_pin_hash)
+        self.history: list[str] = []
+        self.last_touch = time.monotonic()
+        self.errors = 0
+        self._admin_taps: list[float] = []
+        self._loaded_kv: set[str] = set()
+        self.locale = settings.locale if settings.locale in ("zh", "en") else "zh"
+        self.t = texts(self.locale)
+        self.community_name = data.config.community.name
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def build(self) -> Frame:
+        Builder.load_file(str(KV_DIR / "app.kv"))
+        root = Frame()
+        root.sm.transition = NoTransition()  # instant: elderly users, slow boards
+        ExceptionManager.add_handler(_ReturnHome(self))
+        Window.bind(on_touch_down=self._touched, on_key_down=self._key_down,
+                    on_request_close=self._request_close, size=self._window_resized)
+        self._window_resized(Window, Window.size)
+        self._tick_clock(0)
+        Clock.schedule_interval(self._tick_clock, 1)
+        Clock.schedule_interval(self._check_idle, 1)
+        self._root = root
+        self.go("home")
+        self.worker.submit(self.data.vocabulary, self._got_vocabulary, self.failed)
+        return root
+
+    def load_kv(self, filename: str | None = None) -> bool:
+        return False  # the kv files are loaded explicitly from KV_DIR, never by class name
+
+    def open_settings(self, *_args: Any) -> bool:
+        return False  # F1 must not open Kivy's settings panel on a public kiosk
+
+    def on_stop(self) -> None:
+        self.worker.shutdown()
+        ExceptionManager.handlers[:] = [h for h in ExceptionManager.handlers
+                                        if not isinstance(h, _ReturnHome)]
+
+    def _got_vocabulary(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def _request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        return not self.allow_close  # True blocks closing the window
+
+    def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
+        self.last_touch = time.monotonic()
+        return key == 27 and not self.allow_close  # swallow Escape (Android back too)
+
+    def _window_resized(self, _window: Any, size: tuple[int, int]) -> None:
+        w, h = size
+        self.portrait = h > w
+        px_per_mm = math.hypot(w, h) / (self.settings.screen_diagonal_in * 25.4)
+        self.touch_px = max(48.0, 15 * px_per_mm)
+
+    # -- navigation ----------------------------------------------------------------------
+
+    @property
+    def sm(self) -> ScreenManager:
+        return self._root.sm
+
+    def current_screen_name(self) -> str:
+        root = getattr(self, "_root", None)
+        return root.sm.current if root is not None else ""
+
+    def screen(self, name: str) -> Any:
+        """The screen called `name`, loading its kv and creating it on first use."""
+        if not self.sm.has_screen(name):
+            if name not in self._loaded_kv:
+                Builder.load_file(str(KV_DIR / f"{name}.kv"))
+                self._loaded_kv.add(name)
+            self.sm.add_widget(SCREENS[name](name=name))
+        return self.sm.get_screen(name)
+
+    def go(self, name: str, **params: Any) -> None:
+        """Show screen `name`; `params` go to its ``show`` method (e.g. uid=...)."""
+        screen = self.screen(name)
+        current = self.sm.current if self.sm.screen_names else ""
+        if current and current != name:
+            self.history.append(current)
+            del self.history[:-20]
+        if name == "home":
+            self.history.clear()
+        screen.params = params
+        screen.show(**params)
+        self.sm.current = name
+
+    def back(self) -> None:
+        target = self.history.pop() if self.history else "home"
+        self.screen(target)
+        self.sm.current = target
+
+    def open_item(self, uid: str, doc_type: str = "disclosure") -> None:
+        if doc_type == "service":
+            self.go("services", uid=uid)
+        else:
+            self.go("detail", uid=uid)
+
+    def reset_to_home(self) -> None:
+        """Back to home with every screen's typed input cleared (privacy after idle)."""
+        for name in self.sm.screen_names:
+            self.sm.get_screen(name).reset()
+        self.go("home")
+
+    # -- idle, clock, accessibility ------------------------------------------------------
+
+    def _touched(self, *_args: Any) -> None:
+        self.last_touch = time.monotonic()
+
+    def _check_idle(self, _dt: float) -> None:
+        idle = time.monotonic() - self.last_touch
+        if idle >= self.settings.idle_timeout_s:
+            self.last_touch = time.monotonic()
+            if self.sm.current != "home" or self._has_input():
+                log.info("kiosk: idle for %.0f s, back to home", idle)
+            self.rated_this_session = False
+            self.set_large_text(False)
+            self.set_high_contrast(False)
+            self.reset_to_home()
+
+    def _has_input(self) -> bool:
+        return any(self.sm.get_screen(n).has_input() for n in self.sm.screen_names)
+
+    def _tick_clock(self, _dt: float) -> None:
+        now = self.data.now()
+        weekday = "一二三四五六日"[now.weekday()]
+        if self.locale == "zh":
+            self.date_text = f"{now.year}年{now.month}月{now.day}日 星期{weekday}"
+        else:
+            self.date_text = now.strftime("%a %d %b %Y")
+        self.clock_text = now.strftime("%H:%M")
+
+    def set_large_text(self, on: bool) -> None:
+        self.text_scale = LARGE_TEXT_SCALE if on else 1.0
+
+    def toggle_large_text(self) -> None:
+        self.set_large_text(self.text_scale == 1.0)
+
+    def set_high_contrast(self, on: bool) -> None:
+        self.high_contrast = on
+        for key, value in THEMES["contrast" if on else "colour"].items():
+            setattr(self, key, value)
+
+    def toggle_contrast(self) -> None:
+        self.set_high_contrast(not self.high_contrast)
+
+    def toggle_locale(self) -> None:
+        self.locale = "en" if self.locale == "zh" else "zh"
+        self.t = texts(self.locale)
+        self._tick_clock(0)
+        self.sm.current_screen.relabel()
+
+    def admin_tap(self) -> None:
+        """Hidden gesture: five taps on the community name within four seconds."""
+        now = time.monotonic()
+        self._admin_taps = [t for t in self._admin_taps if now - t < ADMIN_TAP_WINDOW_S]
+        self._admin_taps.append(now)
+        if len(self._admin_taps) >= ADMIN_TAPS:
+            self._admin_taps.clear()
+            self.go("admin")
+
+    # -- background work -----------------------------------------------------------------
+
+    def run_io(self, fn: Callable[[], T], done: Callable[[T], None],
+               failed: Callable[[BaseException], None] | None = None) -> None:
+        """Run `fn` off the UI thread; `done` on the UI thread; errors go home by default."""
+        def guarded(result: T) -> None:
+            try:
+                done(result)
+            except Exception as e:  # a screen's bug must not kill the kiosk
+                self.failed(e)
+
+        self.worker.submit(fn, guarded, failed or self.failed)
+
+    def failed(self, error: BaseException) -> None:
+        log.error("kiosk: background work failed on %s: %s", self.current_screen_name(),
+                  describe(error), exc_info=error)
+        self.errors += 1
+        self.message = self.t["error.generic"]
+        Clock.schedule_once(lambda _dt: setattr(self, "message", ""), 6)
+        self.reset_to_home()
+
+    def sp_scaled(self, value: float) -> float:
+        from kivy.metrics import sp
+
+        return float(sp(value) * self.text_scale)

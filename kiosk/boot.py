@@ -1,0 +1,69 @@
+"""Everything that must happen before Kivy is imported, and the CJK default font.
+
+Kivy reads its environment and ``kivy.config.Config`` once, at import; and its bundled
+Roboto has no Chinese, so a label made before the font is registered renders tofu. Call
+:func:`prepare` first, then import ``kiosk.app``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+FONT_CANDIDATES = (
+    # WenQuanYi Micro Hei (fonts-wqy-microhei) draws Simplified forms; Debian's Noto CJK .ttc
+    # opens its Japanese face first, which draws some common characters the Japanese way.
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+)
+
+
+class FontMissingError(RuntimeError):
+    """No Simplified-Chinese font: the kiosk would show boxes instead of text."""
+
+
+def find_font(preferred: str = "") -> Path:
+    """The CJK font file to use.
+
+    Raises:
+        FontMissingError: neither `preferred` nor a known WenQuanYi file exists.
+    """
+    for candidate in (preferred, *FONT_CANDIDATES):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise FontMissingError(
+        "no Simplified-Chinese font found; install fonts-wqy-microhei (./dev setup does) "
+        "or set font = \"/path/to/font.ttf\" in kiosk.toml")
+
+
+def prepare(*, kivy_home: Path, windowed: bool, size: tuple[int, int] = (1920, 1080),
+            headless: bool = False, kiosk_mode: bool = True) -> None:
+    """Set Kivy's environment and Config. Must run before any other ``kivy`` import."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # log through `logging`, not Kivy's own
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("kivy", "desktop", "0" if kiosk_mode else "1")
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "1" if windowed else "0")
+    Config.set("graphics", "fullscreen", "0" if windowed or headless else "auto")
+    Config.set("graphics", "borderless", "0" if windowed else "1")
+    Config.set("graphics", "show_cursor", "1" if windowed else "0")
+    Config.set("graphics", "allow_screensaver", "0")  # the screen never blanks
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # no red multitouch dots
+
+
+def register_font(path: Path) -> None:
+    """Make `path` Kivy's default font (also for bold/italic: WenQuanYi has no bold file)."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    LabelBase.register(DEFAULT_FONT, fn_regular=str(path), fn_bold=str(path),
+                       fn_italic=str(path), fn_bolditalic=str(path))

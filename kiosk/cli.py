@@ -1,0 +1,124 @@
+"""``juwu kiosk``: run the touchscreen app, take screenshots of it, or set the admin PIN.
+
+Plugged into ``juwu`` through the ``juwu.commands`` entry point (see content.cli). Kivy is
+imported only inside the handler, after :func:`kiosk.boot.prepare`, so ``juwu --help``
+stays fast and never opens a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from content.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from content.config import Config
+from content.db import CacheError, open_cache
+
+from .settings import SettingsError, load_settings, save_settings
+
+log = logging.getLogger(__name__)
+LANDSCAPE = (1920, 1080)
+PORTRAIT = (1080, 1920)
+
+
+def register(subparsers: Any) -> None:
+    help_text = "the touchscreen kiosk app (docs/kiosk.md)"
+    p: argparse.ArgumentParser = subparsers.add_parser("kiosk", help=help_text,
+                                                       description=help_text)
+    p.add_argument("--windowed", action="store_true",
+                   help="run in a window with a cursor (default: fullscreen kiosk mode)")
+    p.add_argument("--screenshots", metavar="DIR", type=Path,
+                   help="visit every screen, save a PNG of each in DIR, then exit")
+    p.add_argument("--portrait", action="store_true", help="1080x1920 instead of 1920x1080")
+    p.add_argument("--large-text", action="store_true", help="start in large-text mode")
+    p.add_argument("--set-pin", action="store_true",
+                   help="ask for a new admin PIN (4-12 digits) and store its hash")
+    p.set_defaults(handler=cmd_kiosk)
+
+
+def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
+    data_dir = config.data_dir
+    try:
+        settings = load_settings(data_dir)
+    except SettingsError as e:
+        print(f"juwu kiosk: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.set_pin:
+        return _set_pin(data_dir, settings)
+    try:
+        cache = open_cache(config.database_path)
+    except CacheError as e:
+        print(f"juwu kiosk: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import boot
+
+    try:
+        font = boot.find_font(settings.font)
+    except boot.FontMissingError as e:
+        print(f"juwu kiosk: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    shots: Path | None = args.screenshots
+    size = PORTRAIT if args.portrait else LANDSCAPE
+    boot.prepare(kivy_home=data_dir / "kivy", windowed=args.windowed or shots is not None,
+                 size=size, headless=shots is not None)
+    boot.register_font(font)
+    from .app import KioskApp
+    from .data import KioskData
+
+    data = KioskData(cache, config)
+    app = KioskApp(data, settings, allow_close=args.windowed or shots is not None)
+    if args.large_text:
+        app.set_large_text(True)
+    saved: list[Path] = []
+    alive: list[Any] = []  # the Clock holds callbacks weakly: keep the tour alive
+    if shots is not None:
+        alive = _schedule_tour(app, data, shots, saved)
+    try:
+        app.run()
+    finally:
+        cache.close()
+    del alive
+    if shots is not None:
+        for path in saved:
+            print(path)
+        return EXIT_OK if saved else EXIT_ERROR
+    return EXIT_OK
+
+
+def _schedule_tour(app: Any, data: Any, out_dir: Path, saved: list[Path]) -> list[Any]:
+    from kivy.clock import Clock
+
+    from .tour import Tour, tour_steps
+
+    def finish(paths: list[Path]) -> None:
+        saved.extend(paths)
+        app.stop()
+
+    tours: list[Tour] = []
+
+    def begin(_dt: float) -> None:
+        tours.append(Tour(app, out_dir, tour_steps(app, data.samples()), finish))
+        tours[0].start()
+
+    Clock.schedule_once(begin, 0.5)
+    return tours
+
+
+def _set_pin(data_dir: Path, settings: Any) -> int:
+    first = getpass.getpass("new admin PIN (4-12 digits): ")
+    if getpass.getpass("again: ") != first:
+        print("juwu kiosk: the two PINs differ; nothing changed", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path = save_settings(data_dir, settings.with_pin(first))
+    except SettingsError as e:
+        print(f"juwu kiosk: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"admin PIN stored (hashed) in {path}")
+    return EXIT_OK

@@ -1,0 +1,639 @@
+"""The screens: state as Kivy properties, loading through the app's worker.
+
+Each screen has ``show(**params)`` (called by ``app.go``), ``reset()`` (clears what a resident
+typed; called on idle) and ``has_input()``. Layout is in ``kv/<screen>.kv``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.metrics import sp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.image import Image
+from kivy.uix.screenmanager import Screen
+
+from content.models import Kind
+from content.search import SearchError
+from content.submissions import FeedbackReceipt, SubmissionError, new_idempotency_key
+from kiosk.data import (
+    CATEGORY_ORDER,
+    AdminView,
+    DetailView,
+    HomeView,
+    Row,
+    ServiceRow,
+    TicketView,
+    blob_exists,
+)
+from kiosk.widgets import KButton, KLabel, KTitle, KToggle, TableRow, TileButton
+
+SEARCH_DELAY_S = 0.15  # wait for the next key before searching (results as you type)
+TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
+PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
+SUGGESTIONS = ("财务公开", "cwgk", "低保", "电梯", "党费", "维修", "bmfw")
+
+
+def app() -> Any:
+    return App.get_running_app()
+
+
+def toggle(text: str, group: str, down: bool, action: Any) -> KToggle:
+    """A filter/choice button; `action()` runs on release."""
+    button = KToggle(text=text, group=group or None, state="down" if down else "normal",
+                     allow_no_selection=False)
+    if group:
+        button.bind(on_release=lambda _b: action())
+    else:  # a one-shot choice (phrase, candidate, suggestion): pops back up
+        button.bind(on_release=lambda b: (setattr(b, "state", "normal"), action()))
+    return button
+
+
+class KioskScreen(Screen):  # type: ignore[misc]
+    loading = BooleanProperty(False)
+    panel = StringProperty("")
+
+    def on_kv_post(self, _base: Any) -> None:
+        # Panels (ids ending in "_panel") take turns on the screen: only the shown one is
+        # in the widget tree (a hidden-but-present widget would still take touches).
+        self._panels = {k[:-6]: w for k, w in self.ids.items() if k.endswith("_panel")}
+        if self._panels:
+            self.panel = next(iter(self._panels))
+            self.on_panel(self, self.panel)
+
+    def on_panel(self, _screen: Any, name: str) -> None:
+        for key, widget in getattr(self, "_panels", {}).items():
+            if key != name and widget.parent is self:
+                self.remove_widget(widget)
+            elif key == name and widget.parent is None:
+                self.add_widget(widget)
+
+    def show(self, **params: Any) -> None:
+        pass
+
+    def relabel(self) -> None:
+        """The locale changed: redo what Python built (kv bindings follow by themselves)."""
+        self.show(**getattr(self, "params", {}))
+
+    def reset(self) -> None:
+        pass
+
+    def has_input(self) -> bool:
+        return False
+
+    def _rows(self, rows: list[Row]) -> list[dict[str, Any]]:
+        t = app().t
+        return [{"uid": r.uid, "title": r.title, "subtitle": r.subtitle,
+                 "status": t[f"status.{r.status}"], "doc_type": r.doc_type} for r in rows]
+
+
+class HomeScreen(KioskScreen):
+    tiles = ListProperty([])
+    new_items = ListProperty([])
+    announcements = StringProperty("")
+
+    def show(self, **params: Any) -> None:
+        self.loading = True
+        app().run_io(app().data.home, self._loaded)
+
+    def _loaded(self, view: HomeView) -> None:
+        self.loading = False
+        app().community_name = view.community
+        t = app().t
+        self.tiles = [{"value": c.value, "label": c.label,
+                       "subtitle": t["home.current_n"].format(n=c.current)} for c in view.tiles]
+        self.new_items = self._rows(view.new_this_week)
+        # No space after the bullet: Kivy would break the line there.
+        self.announcements = "\n".join(f"•{a}" for a in view.announcements)
+
+    def on_tiles(self, _screen: Any, tiles: list[dict[str, str]]) -> None:
+        grid = self.ids.tiles
+        grid.clear_widgets()
+        for tile in tiles:
+            grid.add_widget(TileButton(
+                text=f"{tile['label']}\n[size={int(sp(20) * app().text_scale)}]"
+                     f"{tile['subtitle']}[/size]",
+                on_release=lambda _b, c=tile["value"]: app().go("browse", category=c)))
+        grid.add_widget(TileButton(text=app().t["home.services"],
+                                   on_release=lambda _b: app().go("services")))
+
+
+class BrowseScreen(KioskScreen):
+    category = StringProperty("")
+    kind = StringProperty("")
+    period = StringProperty("current")
+    years = ListProperty([])
+    count = NumericProperty(0)
+    rows = ListProperty([])
+    _ticket = 0
+
+    def show(self, **params: Any) -> None:
+        self.category = params.get("category", "")
+        self.kind = params.get("kind", "")
+        self.period = params.get("period", "current")
+        if not self.years:
+            app().run_io(app().data.years, lambda ys: setattr(self, "years", ys))
+        self.refresh()
+
+    def set_filter(self, **changes: str) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+        self.refresh()
+
+    def on_years(self, *_args: Any) -> None:
+        self._build_filters()
+
+    def _build_filters(self) -> None:
+        t = app().t
+        cats, periods = self.ids.cats, self.ids.periods
+        cats.clear_widgets()
+        periods.clear_widgets()
+        for value, label in [("", t["browse.all"]), *((c.value, c.label) for c in CATEGORY_ORDER)]:
+            cats.add_widget(toggle(label, "cat", value == self.category,
+                                   lambda v=value: self.set_filter(category=v)))
+        for value, label in [("", t["browse.all"]), *((k.value, k.label) for k in Kind)]:
+            cats.add_widget(toggle(label, "kind", value == self.kind,
+                                   lambda v=value: self.set_filter(kind=v)))
+        choices = [("current", t["browse.current"]), ("month", t["browse.month"]),
+                   ("quarter", t["browse.quarter"]),
+                   *((f"year:{y}", t["browse.year"].format(year=y)) for y in self.years),
+                   ("all", t["browse.all"])]
+        for value, label in choices:
+            periods.add_widget(toggle(label, "period", value == self.period,
+                                      lambda v=value: self.set_filter(period=v)))
+
+    def refresh(self) -> None:
+        self._build_filters()
+        self._ticket += 1
+        ticket, data = self._ticket, app().data
+        category, kind, period = self.category, self.kind, self.period
+        self.loading = True
+        app().run_io(lambda: data.browse(category, kind, period),
+                     lambda rows: self._loaded(ticket, rows))
+
+    def _loaded(self, ticket: int, rows: list[Row]) -> None:
+        if ticket != self._ticket:
+            return
+        self.loading = False
+        self.count = len(rows)
+        self.rows = self._rows(rows)
+
+
+class DetailScreen(KioskScreen):
+    uid = StringProperty("")
+    view: DetailView | None = ObjectProperty(None, allownone=True)
+    title = StringProperty("")
+
+    def show(self, **params: Any) -> None:
+        self.uid = params["uid"]
+        self.loading = True
+        uid = self.uid
+        app().run_io(lambda: app().data.detail(uid), self._loaded)
+
+    def _loaded(self, view: DetailView | None) -> None:
+        self.loading = False
+        if view is None:
+            app().reset_to_home()
+            return
+        self.view = view
+        self.title = view.title
+        self._fill(view)
+        self.ids.scroll.scroll_y = 1
+
+    def _fill(self, v: DetailView) -> None:
+        t = app().t
+        box = self.ids.content
+        box.clear_widgets()
+        add = box.add_widget
+        add(KLabel(text=f"{v.heading} · {t['status.' + v.status]}"))
+        if v.newest_uid != v.uid:
+            add(KButton(text=t["detail.newer"],
+                        on_release=lambda *_: app().go("detail", uid=v.newest_uid)))
+        if v.correction:
+            add(KLabel(text=t["detail.corrected_on"].format(date=v.correction)))
+        facts = [(t["detail.published"], v.published),
+                 (t["detail.take_down"], v.take_down or t["detail.permanent"])]
+        if v.period:
+            facts.insert(0, (t["detail.period"], v.period))
+        for key, value in facts:
+            add(TableRow([key, value], [0.3, 0.7]))
+        for paragraph in v.paragraphs:  # one label per paragraph: very long labels draw nothing
+            add(KLabel(text=paragraph))
+        if v.finance is not None:
+            self._finance(v)
+        if v.sign_offs:
+            add(KTitle(text=t["detail.signoffs"]))
+            for role, person, date in v.sign_offs:
+                add(TableRow([role, person, date], [0.35, 0.3, 0.35]))
+        if v.revisions:
+            add(KTitle(text=t["detail.revisions"]))
+            for rev in v.revisions:
+                label = rev.label + (t["detail.this_version"] if rev.shown else "")
+                add(KButton(text=label, disabled=rev.shown,
+                            on_release=lambda _b, uid=rev.uid: app().go("detail", uid=uid)))
+        if v.attachments:
+            add(KTitle(text=t["detail.attachments"]))
+            for a in v.attachments:
+                if a.media_type.startswith("image/") and blob_exists(a.path):
+                    add(Image(source=a.path, size_hint_y=None, height=400, fit_mode="contain"))
+                add(KLabel(text=f"{a.name}（{a.media_type}）"))
+        add(KButton(text=t["detail.ask"],
+                    on_release=lambda *_: app().go("ask", disclosure_uid=v.uid,
+                                                   disclosure_title=v.title)))
+
+    def _finance(self, v: DetailView) -> None:
+        assert v.finance is not None
+        t, f, add = app().t, v.finance, self.ids.content.add_widget
+        weights = (0.12, 0.2, 0.3, 0.2, 0.18)
+        aligns = ("left", "left", "left", "right", "left")
+        add(KTitle(text=t["detail.finance"]))
+        add(TableRow([t["fin.direction"], t["fin.category"], t["fin.item"], t["fin.amount"],
+                      t["fin.note"]], weights, aligns=aligns, header=True))
+        for r in f.rows:
+            add(TableRow([t[f"fin.{r.direction}"], r.category, r.item, r.amount, r.note],
+                         weights, aligns=aligns))
+        for key, amount in (("fin.opening", f.opening), ("fin.income_total", f.income),
+                            ("fin.expense_total", f.expense), ("fin.closing", f.closing)):
+            add(TableRow([t[key], amount], [0.62, 0.2], aligns=("left", "right"),
+                         emphasis=True))
+
+    def reset(self) -> None:
+        self.view = None
+
+
+class SearchScreen(KioskScreen):
+    query = StringProperty("")
+    results = ListProperty([])
+    status_text = StringProperty("")
+    suggestions = ListProperty(list(SUGGESTIONS))
+    _ticket = 0
+    _pending: Any = None
+
+    def on_kv_post(self, base: Any) -> None:
+        super().on_kv_post(base)
+        for text in self.suggestions:
+            self.ids.suggestions.add_widget(
+                toggle(text, "", False, lambda v=text: self.suggest(v)))
+
+    def relabel(self) -> None:
+        self.run_search()
+
+    def on_query(self, _screen: Any, _value: str) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = Clock.schedule_once(lambda _dt: self.run_search(), SEARCH_DELAY_S)
+
+    def key(self, key: str) -> None:
+        if key == "delete":
+            self.query = self.query[:-1]
+        elif key == "clear":
+            self.query = ""
+        elif key == "space":
+            self.query += " "
+        else:
+            self.query += key
+
+    def suggest(self, text: str) -> None:
+        self.query = text
+
+    def run_search(self) -> None:
+        self._ticket += 1
+        ticket, query, data = self._ticket, self.query, app().data
+        if not query.strip():
+            self.results, self.status_text = [], ""
+            return
+        self.loading = True
+
+        def work() -> tuple[list[Row], int] | str:
+            try:
+                return data.search(query)
+            except SearchError as e:  # shown to the resident, not an error of the kiosk
+                return str(e)
+
+        app().run_io(work, lambda result: self._loaded(ticket, result))
+
+    def _loaded(self, ticket: int, result: tuple[list[Row], int] | str) -> None:
+        if ticket != self._ticket:
+            return  # a newer keypress is on its way
+        self.loading = False
+        t = app().t
+        if isinstance(result, str):
+            self.results, self.status_text = [], result
+            return
+        rows, total = result
+        self.results = self._rows(rows)
+        self.status_text = t["search.results"].format(n=total) if rows else t["search.none"]
+
+    def reset(self) -> None:
+        self.query = ""
+        self.results = []
+        self.status_text = ""
+
+    def has_input(self) -> bool:
+        return bool(self.query)
+
+
+class ServicesScreen(KioskScreen):
+    kinds = ListProperty([])
+    kind = StringProperty("")
+    rows = ListProperty([])
+    highlight = StringProperty("")
+
+    def show(self, **params: Any) -> None:
+        self.highlight = params.get("uid", "")
+        if not self.kinds:
+            app().run_io(app().data.service_kinds, lambda ks: setattr(self, "kinds", ks))
+        self.select(params.get("kind", ""))
+
+    def on_kinds(self, *_args: Any) -> None:
+        self._build_kinds()
+
+    def _build_kinds(self) -> None:
+        box = self.ids.kinds
+        box.clear_widgets()
+        for value, label in [("", app().t["services.all"]),
+                             *((k, f"{label} {n}") for k, label, n in self.kinds)]:
+            box.add_widget(toggle(label, "svc", value == self.kind,
+                                  lambda v=value: self.select(v)))
+
+    def select(self, kind: str) -> None:
+        self.kind = kind
+        self._build_kinds()
+        data = app().data
+        app().run_io(lambda: data.services(kind), self._loaded)
+
+    def _loaded(self, rows: list[ServiceRow]) -> None:
+        if self.highlight:
+            rows = sorted(rows, key=lambda r: r.uid != self.highlight)
+        self.rows = [{"name": r.name, "kind": r.kind, "address": r.address, "phone": r.phone,
+                      "hours": r.hours, "notes": r.notes} for r in rows]
+
+
+class AskScreen(KioskScreen):
+    topic = StringProperty("")
+    text = StringProperty("")
+    pinyin = StringProperty("")
+    candidates = ListProperty([])
+    phone = StringProperty("")
+    target = StringProperty("text")  # where keypad digits go: "text" or "phone"
+    stage = StringProperty("form")  # "form" | "sending" | "done" | "failed"
+    error = StringProperty("")
+    disclosure_uid = StringProperty("")
+    disclosure_title = StringProperty("")
+    ticket = StringProperty("")
+    due_text = StringProperty("")
+    topics = ListProperty(list(TOPICS))
+    phrases = ListProperty(list(PHRASES))
+    _key = ""
+
+    def show(self, **params: Any) -> None:
+        if "disclosure_uid" in params or self.stage != "form":
+            self.reset()
+        self.disclosure_uid = params.get("disclosure_uid", "")
+        self.disclosure_title = params.get("disclosure_title", "")
+
+    def key(self, key: str) -> None:
+        if self.target == "phone":
+            if key == "delete":
+                self.phone = self.phone[:-1]
+            elif key == "clear":
+                self.phone = ""
+            elif key.isdigit() and len(self.phone) < 20:
+                self.phone += key
+            return
+        if key == "delete":
+            if self.pinyin:
+                self.pinyin = self.pinyin[:-1]
+            else:
+                self.text = self.text[:-1]
+        elif key == "clear":
+            self.pinyin, self.text = "", ""
+        elif key == "space":
+            self.text += self.pinyin + " " if self.pinyin else " "
+            self.pinyin = ""
+        elif key.isdigit():
+            self.text += key
+        else:
+            self.pinyin += key
+
+    def on_kv_post(self, base: Any) -> None:
+        super().on_kv_post(base)
+        for topic in self.topics:
+            self.ids.topics.add_widget(toggle(topic, "topic", False,
+                                              lambda v=topic: self.choose_topic(v)))
+        for phrase in self.phrases:
+            self.ids.phrases.add_widget(toggle(phrase, "", False,
+                                               lambda v=phrase: self.add_phrase(v)))
+
+    def relabel(self) -> None:
+        pass
+
+    def choose_topic(self, topic: str) -> None:
+        self.topic = topic
+
+    def on_topic(self, _screen: Any, topic: str) -> None:
+        for button in self.ids.topics.children:
+            button.state = "down" if button.text == topic else "normal"
+
+    def on_candidates(self, _screen: Any, candidates: list[str]) -> None:
+        box = self.ids.candidates
+        box.clear_widgets()
+        for c in candidates:
+            box.add_widget(toggle(c, "", False, lambda v=c: self.choose(v)))
+
+    def on_stage(self, _screen: Any, stage: str) -> None:
+        self.panel = "done" if stage == "done" else "form"
+
+    def on_pinyin(self, _screen: Any, value: str) -> None:
+        self.candidates = app().vocabulary.candidates(value)
+
+    def choose(self, candidate: str) -> None:
+        self.text += candidate
+        self.pinyin = ""
+
+    def add_phrase(self, phrase: str) -> None:
+        self.text += phrase
+
+    def submit(self) -> None:
+        t = app().t
+        if not self.topic:
+            self.error = t["ask.topic"]
+            return
+        if not self.text.strip():
+            self.error = t["ask.text"]
+            return
+        self.error = ""
+        self.stage = "sending"
+        if not self._key:
+            self._key = new_idempotency_key()  # a second tap resends the same question
+        data, key = app().data, self._key
+        topic, text, uid, phone = self.topic, self.text, self.disclosure_uid, self.phone
+        app().run_io(lambda: data.submit_question(topic=topic, text=text,
+                                                  disclosure_uid=uid or None,
+                                                  phone=phone or None, idempotency_key=key),
+                     self._done, self._failed)
+
+    def _done(self, receipt: FeedbackReceipt) -> None:
+        t = app().t
+        from content.formatting import cn_date
+
+        self.ticket = t["ask.ticket"].format(ticket=receipt.ticket)
+        self.due_text = t["ask.due"].format(date=cn_date(receipt.due_on)) + (
+            t["ask.due_estimate"] if receipt.due_is_estimate else "")
+        self.stage = "done"
+
+    def _failed(self, error: BaseException) -> None:
+        self.stage = "form"
+        if isinstance(error, SubmissionError):
+            self.error = str(error)
+        else:
+            import logging
+
+            logging.getLogger(__name__).error("kiosk: question not stored: %s", error,
+                                              exc_info=error)
+            self.error = app().t["ask.failed"]
+
+    def reset(self) -> None:
+        self.topic = self.text = self.pinyin = self.phone = self.error = ""
+        self.ticket = self.due_text = ""
+        self.target, self.stage, self._key = "text", "form", ""
+
+    def has_input(self) -> bool:
+        return bool(self.text or self.phone or self.pinyin)
+
+
+class AnswersScreen(KioskScreen):
+    number = StringProperty("")
+    found: TicketView | None = ObjectProperty(None, allownone=True)
+    not_found = BooleanProperty(False)
+    public = ListProperty([])
+
+    def show(self, **params: Any) -> None:
+        self.found, self.not_found = None, False
+        app().run_io(app().data.public_replies, self._public)
+
+    def _public(self, rows: list[TicketView]) -> None:
+        self.public = [self._item(r) for r in rows]
+
+    def _item(self, r: TicketView) -> dict[str, Any]:
+        t = app().t
+        state = t[f"answers.{r.state}"]
+        return {"ticket": r.ticket, "state_text": f"{state} · {t['answers.due']} {r.due}",
+                "text": f"{r.topic}：{r.text}", "reply": r.reply,
+                "overdue": r.state == "overdue"}
+
+    def key(self, key: str) -> None:
+        if key == "delete":
+            self.number = self.number[:-1]
+        elif key == "clear":
+            self.number = ""
+        elif key.isdigit() and len(self.number) < 12:
+            self.number += key
+
+    def lookup(self) -> None:
+        number, data = self.number, app().data
+        app().run_io(lambda: data.ticket("Q" + number), self._found)
+
+    def _found(self, view: TicketView | None) -> None:
+        self.found, self.not_found = view, view is None
+
+    def found_text(self) -> str:
+        t, f = app().t, self.found
+        if f is None:
+            return ""
+        lines = [f"{f.ticket} · {t['answers.' + f.state]}",
+                 f"{t['answers.question']}：{f.topic} · {f.text}",
+                 f"{t['answers.due']}：{f.due}"]
+        if f.reply:
+            lines.append(f"{t['answers.reply']}（{f.replied}）：{f.reply}")
+        return "\n".join(lines)
+
+    def reset(self) -> None:
+        self.number, self.found, self.not_found = "", None, False
+
+    def has_input(self) -> bool:
+        return bool(self.number)
+
+
+class RateScreen(KioskScreen):
+    sending = BooleanProperty(False)
+    _key = ""
+
+    def rate(self, rating: str) -> None:
+        if app().rated_this_session or self.sending:
+            return
+        self.sending = True
+        if not self._key:
+            self._key = new_idempotency_key()
+        data, key = app().data, self._key
+        app().run_io(lambda: data.submit_rating(rating, key), self._done)
+
+    def _done(self, _receipt: Any) -> None:
+        self.sending = False
+        self._key = ""
+        app().rated_this_session = True
+
+
+class AdminScreen(KioskScreen):
+    pin = StringProperty("")
+    unlocked = BooleanProperty(False)
+    error = StringProperty("")
+    report = StringProperty("")
+
+    def on_unlocked(self, _screen: Any, unlocked: bool) -> None:
+        self.panel = "status" if unlocked else "pin"
+
+    def show(self, **params: Any) -> None:
+        self.pin, self.error, self.unlocked = "", "", False
+        if not app().pin_gate.stored_hash:
+            self.error = app().t["admin.no_pin"]
+
+    def key(self, key: str) -> None:
+        if key == "delete":
+            self.pin = self.pin[:-1]
+        elif key == "clear":
+            self.pin = ""
+        elif key.isdigit() and len(self.pin) < 12:
+            self.pin += key
+
+    def enter(self) -> None:
+        t, gate, now = app().t, app().pin_gate, time.monotonic()
+        pin, self.pin = self.pin, ""
+        if not gate.stored_hash:
+            self.error = t["admin.no_pin"]
+        elif gate.wait_s(now) > 0:
+            self.error = t["admin.locked"].format(s=int(gate.wait_s(now)) + 1)
+        elif gate.try_pin(pin, now):
+            self.error, self.unlocked = "", True
+            self.refresh()
+        else:
+            wait = gate.wait_s(now)
+            self.error = (t["admin.locked"].format(s=int(wait) + 1) if wait
+                          else t["admin.wrong"])
+
+    def refresh(self) -> None:
+        app().run_io(app().data.admin, self._loaded)
+
+    def _loaded(self, view: AdminView) -> None:
+        t = app().t
+        lines = [t["admin.sync"]] + [f"  {k}: {v}" for k, v in view.sync] + [""]
+        lines += [t["admin.boards"]] + [f"  {b}: {s} {e}" for b, s, e in view.boards] + [""]
+        lines += [t["admin.outbox"]] + [f"  {k}: {n}" for k, n in sorted(view.outbox.items())]
+        self.report = "\n".join(lines)
+
+    def quit(self) -> None:
+        a = app()
+        a.allow_close = True
+        a.stop()
+
+    def reset(self) -> None:
+        self.pin, self.unlocked, self.report, self.error = "", False, "", ""

@@ -1,0 +1,58 @@
+"""Blocking work (the cache, writes) off the UI thread; results come back via the Clock.
+
+One worker thread: the cache is SQLite, so queries would queue on its lock anyway, and one
+thread keeps results in the order they were asked for. A screen that only wants the answer
+to its latest question (search as you type) compares the ticket it got back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from kivy.clock import Clock
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Worker:
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
+        self._lock = threading.Lock()
+        self.pending = 0
+
+    def submit(self, fn: Callable[[], T], done: Callable[[T], None],
+               failed: Callable[[BaseException], None]) -> Future[T]:
+        """Run `fn` on the worker; call `done(result)` or `failed(error)` on the UI thread."""
+        with self._lock:
+            self.pending += 1
+
+        def deliver(future: Future[T]) -> None:
+            def on_ui(_dt: float) -> None:
+                with self._lock:
+                    self.pending -= 1
+                error = future.exception()
+                if error is not None:
+                    failed(error)
+                else:
+                    done(future.result())
+
+            Clock.schedule_once(on_ui, 0)
+
+        future = self._pool.submit(fn)
+        future.add_done_callback(deliver)
+        return future
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+__all__ = ["Worker", "describe"]

@@ -1,0 +1,493 @@
+"""The real kiosk app, headless (SDL offscreen), driven by simulated touches.
+
+Kivy's window is process-global, so one app serves the whole module (module-scoped
+fixture); each test starts from home with input cleared. Plain (non-async) test functions,
+so pytest collects every one of them (Kivy 2.3.1's async test decorator drops tests).
+Screenshots land in $JUWU_KIOSK_SCREENSHOTS or <pytest basetemp>/kiosk-screenshots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["SDL_VIDEODRIVER"] = "offscreen"
+os.environ["KIVY_NO_ARGS"] = "1"
+
+from content.config import load_config
+from content.db import Cache, open_cache, unit_of_work
+from content.formatting import yuan
+from content.models import Feedback, OutboxState, SurveyResponse
+from tests.conftest import load, mini
+
+NOW = dt.datetime(2026, 6, 15, 10, 0)
+LANDSCAPE = (1280, 720)  # smaller than the kiosk's 1920x1080: software GL renders faster
+PORTRAIT = (720, 1280)
+
+
+@pytest.fixture(scope="module")
+def kiosk_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cache, Any]]:
+    data_dir = tmp_path_factory.mktemp("kiosk") / "data"
+    config = load_config(environ={"JUWU_PATHS__DATA_DIR": str(data_dir)})
+    cache = open_cache(config.database_path)
+    load(cache, config, mini())
+    yield cache, config
+    cache.close()
+
+
+@pytest.fixture(scope="module")
+def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = os.environ.get("JUWU_KIOSK_SCREENSHOTS")
+    path = Path(env) if env else tmp_path_factory.getbasetemp() / "kiosk-screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def kiosk(kiosk_cache: tuple[Cache, Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from kiosk import boot
+
+    boot.prepare(kivy_home=tmp_path_factory.mktemp("kivy"), windowed=True,
+                 size=LANDSCAPE, headless=True)
+    from kivy.config import Config
+
+    Config.set("graphics", "maxfps", "0")  # frames as fast as they render: quicker tests
+    boot.register_font(boot.find_font())
+    from kivy.base import EventLoop, runTouchApp
+
+    from kiosk.app import KioskApp
+    from kiosk.data import KioskData
+    from kiosk.settings import KioskSettings, hash_pin
+
+    cache, config = kiosk_cache
+    app = KioskApp(KioskData(cache, config, now=lambda: NOW),
+                   KioskSettings(idle_timeout_s=60, admin_pin_hash=hash_pin("2468")),
+                   allow_close=True)
+    app._run_prepare()
+    runTouchApp(embedded=True)
+    pump(app)
+    yield app
+    app.stop()
+    EventLoop.close()
+
+
+@pytest.fixture
+def app(kiosk: Any) -> Any:
+    """The app at home, normal text, colour theme, Chinese, nothing typed."""
+    from kiosk.i18n import texts
+
+    kiosk.set_large_text(False)
+    kiosk.set_high_contrast(False)
+    kiosk.locale, kiosk.t = "zh", texts("zh")
+    kiosk.rated_this_session = False
+    kiosk.reset_to_home()
+    pump(kiosk)
+    return kiosk
+
+
+def pump(app: Any, until: Callable[[], bool] = lambda: True, timeout_s: float = 5.0,
+         min_frames: int = 2) -> None:
+    """Run frames until the worker is idle and `until()` holds (`min_frames` at least)."""
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + timeout_s
+    frames = 0
+    while True:
+        EventLoop.idle()
+        frames += 1
+        if frames >= min_frames and not app.worker.pending and until():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the kiosk did not get there in time (on {app.sm.current}, "
+                                 f"{app.worker.pending} pending, {frames} frames)")
+        time.sleep(0.005)
+
+
+def tap(app: Any, widget: Any) -> None:
+    """A real touch (down + up) at the widget's centre, through the window."""
+    from kivy.tests.common import UnitTestTouch
+
+    pump(app, min_frames=1)  # a screen change finishes on the next frame; touches wait
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    # Inside a ScrollView a quick tap is replayed to the widget, its release 0.2 s later
+    # (the view first waits to see whether the finger drags).
+    in_scroll = any(type(p).__name__ in ("ScrollView", "RecycleView") for p in parents(widget))
+    deadline = time.monotonic() + (0.25 if in_scroll else 0)
+    pump(app, until=lambda: time.monotonic() >= deadline)
+
+
+def parents(widget: Any) -> Iterator[Any]:
+    while widget.parent is not None and widget.parent is not widget:
+        widget = widget.parent
+        yield widget
+
+
+def find(root: Any, cls: str, text: str | None = None) -> list[Any]:
+    return [w for w in root.walk(restrict=True) if type(w).__name__ == cls
+            and (text is None or getattr(w, "text", None) == text)]
+
+
+def one(root: Any, cls: str, text: str) -> Any:
+    hits = find(root, cls, text)
+    assert hits, f"no {cls} with text {text!r}"
+    return hits[0]
+
+
+def rv_rows(app: Any, screen: str, rv_id: str) -> list[Any]:
+    rv = app.screen(screen).ids[rv_id]
+    return [w for w in rv.children[0].children]
+
+
+def test_chinese_renders_as_glyphs_not_tofu(app: Any) -> None:
+    from kivy.uix.label import Label
+
+    def pixels(text: str) -> bytes:
+        label = Label(text=text, font_size=48)
+        label.texture_update()
+        return bytes(label.texture.pixels)
+
+    tofu = pixels("\U0010fffd")  # unassigned: every font draws its missing-glyph box
+    for char in "财务公开":
+        assert pixels(char) != tofu, f"{char} renders as the missing-glyph box"
+    assert pixels("财") != pixels("务")
+
+
+def test_home_shows_community_tiles_announcements_and_new(app: Any, shots_dir: Path) -> None:
+    from kiosk.tour import save_screenshot
+
+    home = app.screen("home")
+    assert app.sm.current == "home"
+    assert app.community_name == "幸福里社区"
+    labels = [t.text.split("\n")[0] for t in find(home, "TileButton")]
+    assert labels[:5] == ["党务公开", "政务公开", "事务公开", "财务公开", "服务公开"]
+    assert "停水" in home.announcements  # the emergency notice valid at NOW
+    assert [r["title"] for r in home.new_items] == ["2026年5月社区事务公开"]
+    assert app.root.ids.community.text == "幸福里社区"
+    save_screenshot(shots_dir / "test-home.png")
+
+
+def test_tile_opens_browse_then_detail_with_finance_table(app: Any) -> None:
+    tile = next(t for t in find(app.screen("home"), "TileButton")
+                if t.text.startswith("财务公开"))
+    tap(app, tile)
+    browse = app.screen("browse")
+    assert app.sm.current == "browse" and browse.category == "finance"
+    pump(app, lambda: bool(browse.rows))
+    assert [r["title"] for r in browse.rows] == ["2026年第一季度财务公开"]
+    assert browse.rows[0]["status"] == "现行"
+    row = rv_rows(app, "browse", "list")[0]
+    tap(app, row)
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None)
+    assert app.sm.current == "detail" and detail.title == "2026年第一季度财务公开"
+    content = detail.ids.content
+    cells = [c.text for c in find(content, "TableCell")]
+    # Totals are computed from the lines: 10,000.00 + 85,000.00 - 27,234.50.
+    closing = cells[cells.index("期末结余") + 1]
+    assert closing == yuan(1_000_000 + 8_500_000 - 2_723_450) == "67,765.50"
+    assert cells[cells.index("本期收入合计") + 1] == "85,000.00"
+    assert "3号楼电梯维修" in cells and "民主监督小组" in cells
+
+
+def test_browse_filters_by_kind_and_period(app: Any) -> None:
+    app.go("browse")
+    browse = app.screen("browse")
+    pump(app, lambda: bool(browse.rows))
+    current = browse.count
+    tap(app, one(browse.ids.periods, "KToggle", "2026年"))
+    pump(app, lambda: browse.period == "year:2026")
+    assert browse.count >= current
+    tap(app, one(browse.ids.cats, "KToggle", "固定公开"))
+    pump(app, lambda: browse.kind == "fixed")
+    assert browse.count == 0  # the fixed item was published in 2025
+    tap(app, one(browse.ids.periods, "KToggle", "全部"))
+    pump(app, lambda: browse.count == 1)
+    assert browse.rows[0]["title"] == "社区居委会成员及分工"
+
+
+def test_search_keypad_gives_results_as_you_type(app: Any) -> None:
+    tap(app, app.screen("home").ids.go_search)
+    search = app.screen("search")
+    keypad = search.ids.keypad
+    for key in "cwgk":
+        tap(app, one(keypad, "KeyButton", key))
+    assert search.query == "cwgk"
+    pump(app, lambda: bool(search.results), timeout_s=3)
+    assert search.results[0]["title"] == "2026年第一季度财务公开"
+    assert search.status_text == "找到 1 条"
+    tap(app, one(keypad, "KeyButton", "← 删除"))
+    assert search.query == "cwg"
+    tap(app, rv_rows(app, "search", "results")[0])
+    pump(app, lambda: app.sm.current == "detail")
+
+
+def test_search_suggestion_and_nothing_found(app: Any) -> None:
+    app.go("search")
+    search = app.screen("search")
+    tap(app, one(search.ids.suggestions, "KToggle", "低保"))
+    pump(app, lambda: bool(search.results))
+    assert search.results[0]["title"] == "低保评议结果公示"
+    search.query = "zzzzqqq"
+    pump(app, lambda: search.status_text == "没有找到相关内容")
+    assert search.results == []
+
+
+def test_ask_question_gets_ticket_and_due_date(app: Any,
+                                               kiosk_cache: tuple[Cache, Any]) -> None:
+    tap(app, app.screen("home").ids.go_ask)
+    ask = app.screen("ask")
+    tap(app, ask.ids.submit)
+    assert ask.error  # no topic yet: nothing is sent
+    tap(app, one(ask.ids.topics, "KToggle", "财务"))
+    assert ask.topic == "财务"
+    tap(app, one(ask.ids.phrases, "KToggle", "请公开明细"))
+    for key in "caiwu":
+        tap(app, one(ask.ids.keypad, "KeyButton", key))
+    assert "财务" in ask.candidates  # ranked from the community's own titles
+    tap(app, one(ask.ids.candidates, "KToggle", "财务"))
+    assert ask.text == "请公开明细财务" and ask.pinyin == ""
+    tap(app, ask.ids.phone_toggle)
+    assert ask.ids.keypad.mode == "digits"
+    for key in "13800000009":
+        tap(app, one(ask.ids.keypad, "KeyButton", key))
+    assert ask.phone == "13800000009"
+    tap(app, ask.ids.submit)
+    pump(app, lambda: ask.stage == "done")
+    assert ask.ticket == "受理编号：Q20260615-001"
+    from content.formatting import cn_date
+    from content.rules import add_working_days
+
+    assert cn_date(add_working_days(NOW.date(), 10).on) in ask.due_text
+    assert ask.ids.done_panel.parent is ask and ask.ids.form_panel.parent is None
+    cache, _ = kiosk_cache
+    with unit_of_work(cache) as s:
+        from content.submissions import feedback_by_ticket
+
+        fb = feedback_by_ticket(s, "Q20260615-001")
+        assert fb is not None and fb.outbox_state is OutboxState.PENDING
+        assert fb.topic == "财务" and fb.contact_phone == "13800000009"
+
+
+def test_ask_about_a_disclosure_from_its_page(app: Any, kiosk_cache: tuple[Cache, Any]) -> None:
+    app.go("detail", uid="aff-2026-05")
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None and detail.view.uid == "aff-2026-05")
+    detail.ids.scroll.scroll_y = 0  # the button is at the end of the page
+    pump(app)
+    tap(app, one(detail.ids.content, "KButton", "对此提问"))
+    pump(app, lambda: app.sm.current == "ask")
+    ask = app.screen("ask")
+    assert app.sm.current == "ask" and ask.disclosure_uid == "aff-2026-05"
+    tap(app, one(ask.ids.topics, "KToggle", "其他"))
+    tap(app, one(ask.ids.phrases, "KToggle", "为什么"))
+    tap(app, ask.ids.submit)
+    pump(app, lambda: ask.stage == "done")
+    cache, _ = kiosk_cache
+    with unit_of_work(cache) as s:
+        from sqlalchemy import select
+
+        fb = s.scalars(select(Feedback).where(Feedback.text == "为什么")).one()
+        assert fb.disclosure is not None and fb.disclosure.uid == "aff-2026-05"
+        assert fb.contact_phone is None
+
+
+def test_answers_lookup_shows_reply_and_unknown(app: Any) -> None:
+    tap(app, app.screen("home").ids.go_answers)
+    answers = app.screen("answers")
+    pump(app, lambda: bool(answers.public))
+    for key in "20260601001":
+        tap(app, one(answers, "KeyButton", key))
+    tap(app, answers.ids.find)
+    pump(app, lambda: answers.found is not None)
+    assert answers.found.state == "replied"
+    assert "含更换钢丝绳材料费" in answers.ids.result.text
+    tap(app, one(answers, "KeyButton", "清空"))
+    for key in "19990101001":
+        tap(app, one(answers, "KeyButton", key))
+    tap(app, answers.ids.find)
+    pump(app, lambda: answers.not_found)
+    assert answers.ids.result.text == "没有找到这个编号，请核对"
+
+
+def test_rate_once_per_session(app: Any, kiosk_cache: tuple[Cache, Any]) -> None:
+    cache, _ = kiosk_cache
+
+    def count() -> int:
+        with unit_of_work(cache) as s:
+            from sqlalchemy import func, select
+
+            return int(s.scalar(select(func.count()).select_from(SurveyResponse)) or 0)
+
+    before = count()
+    tap(app, app.screen("home").ids.go_rate)
+    rate = app.screen("rate")
+    tap(app, rate.ids.basic)
+    pump(app, lambda: app.rated_this_session)
+    assert rate.ids.satisfied.disabled and rate.ids.basic.disabled
+    tap(app, rate.ids.satisfied)
+    assert count() == before + 1
+    app.reset_to_home()  # the home button does not start a new session
+    app.go("rate")
+    pump(app)
+    assert app.screen("rate").ids.satisfied.disabled
+
+
+@pytest.mark.parametrize("screen", ["home", "browse", "search", "services", "ask", "answers",
+                                    "rate", "admin"])
+def test_large_text_and_high_contrast_from_every_screen(app: Any, screen: str) -> None:
+    app.go(screen)
+    pump(app)
+    bar = app.root.ids
+    size_before = bar.btn_home.font_size
+    tap(app, bar.btn_large)
+    assert app.text_scale >= 1.5
+    assert bar.btn_home.font_size == pytest.approx(size_before * 1.5)
+    assert bar.btn_large.text == "标准字"
+    tap(app, bar.btn_contrast)
+    assert app.high_contrast and list(app.c_bg) == [0, 0, 0, 1]
+    assert app.sm.current == screen  # stays where the resident is
+    app.set_large_text(False)
+    app.set_high_contrast(False)
+
+
+def test_english_locale(app: Any) -> None:
+    tap(app, app.root.ids.btn_locale)
+    assert app.root.ids.btn_home.text == "Home"
+    assert app.screen("home").ids.go_ask.text == "Ask a question"
+    tap(app, app.root.ids.btn_locale)
+    assert app.root.ids.btn_home.text == "首页"
+
+
+def test_idle_returns_home_and_clears_input(app: Any) -> None:
+    app.go("search")
+    search = app.screen("search")
+    search.query = "dibao"
+    app.go("ask")
+    app.screen("ask").text = "我的电话是"
+    app.set_large_text(True)
+    app.last_touch = time.monotonic() - app.settings.idle_timeout_s - 1
+    pump(app, lambda: app.sm.current == "home", timeout_s=3)
+    assert search.query == "" and app.screen("ask").text == ""
+    assert app.text_scale == 1.0
+
+
+def test_touch_resets_idle_timer(app: Any) -> None:
+    app.last_touch = 0.0
+    tap(app, app.screen("home").ids.go_services)
+    assert time.monotonic() - app.last_touch < 5
+    services = app.screen("services")
+    pump(app, lambda: bool(services.rows))
+    assert {r["name"] for r in services.rows} == {"老王家电维修", "社区卫生服务站"}
+    tap(app, one(services.ids.kinds, "KToggle", "维修服务 1"))
+    pump(app, lambda: len(services.rows) == 1)
+
+
+def test_error_on_a_screen_is_logged_and_returns_home(app: Any,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    def broken(uid: str) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(app.data, "detail", broken)
+    errors = app.errors
+    app.go("browse")
+    app.go("detail", uid="aff-2026-05")
+    pump(app, lambda: app.sm.current == "home")
+    assert app.errors == errors + 1
+    assert "disk on fire" in caplog.text
+    assert app.message == "出了点问题，已返回首页"
+
+    # A bug in the UI thread itself (not the worker) is caught too.
+    def ui_bug(_dt: float) -> None:
+        raise ValueError("bad widget state")
+
+    from kivy.clock import Clock
+
+    app.go("rate")
+    Clock.schedule_once(ui_bug, 0)
+    pump(app, lambda: app.sm.current == "home")
+    assert app.errors == errors + 2
+
+
+def test_admin_gesture_pin_and_lockout(app: Any) -> None:
+    from kiosk.settings import PinGate, hash_pin
+
+    community = app.root.ids.community
+    for _ in range(4):
+        tap(app, community)
+    assert app.sm.current == "home"
+    tap(app, community)
+    assert app.sm.current == "admin"
+    admin = app.screen("admin")
+
+    def enter(pin: str) -> None:
+        for key in pin:
+            tap(app, one(admin.ids.pin_panel, "KeyButton", key))
+        tap(app, admin.ids.enter)
+
+    app.pin_gate = PinGate(hash_pin("2468"))
+    for _ in range(3):
+        enter("1111")
+    assert "秒后再试" in admin.error and not admin.unlocked
+    enter("2468")  # locked: even the right PIN waits
+    assert not admin.unlocked
+    app.pin_gate = PinGate(hash_pin("2468"))
+    enter("2468")
+    pump(app, lambda: bool(admin.report))
+    assert admin.unlocked and "feedback.acked" in admin.report
+    assert admin.ids.status_panel.parent is admin
+
+
+def test_window_close_and_escape_are_blocked_in_kiosk_mode(app: Any) -> None:
+    from kivy.core.window import Window
+
+    app.allow_close = False
+    try:
+        assert Window.dispatch("on_request_close") is True
+        assert app._key_down(Window, 27) is True
+        assert app.open_settings() is False
+    finally:
+        app.allow_close = True
+
+
+def test_screenshot_tour_landscape_portrait_large_text(app: Any, shots_dir: Path) -> None:
+    from kivy.core.window import Window
+
+    from kiosk.tour import Tour, tour_steps
+
+    done: list[list[Path]] = []
+
+    def run(out: Path) -> list[Path]:
+        done.clear()
+        tour = Tour(app, out, tour_steps(app, app.data.samples()), done.append)
+        tour.start()
+        pump(app, lambda: bool(done), timeout_s=40)
+        return done[0]
+
+    landscape = run(shots_dir / "landscape")
+    assert [p.name for p in landscape][:3] == ["01-home.png", "02-browse.png",
+                                               "03-browse-finance.png"]
+    assert all(p.stat().st_size > 10_000 for p in landscape)
+    original = Window.size
+    try:
+        Window.size = PORTRAIT
+        pump(app)
+        assert app.portrait
+        app.set_large_text(True)
+        app.reset_to_home()
+        portrait = run(shots_dir / "portrait-large")
+        assert len(portrait) == len(landscape)
+    finally:
+        Window.size = original
+        app.set_large_text(False)
+    pump(app)
+    assert not app.portrait
