@@ -35,6 +35,8 @@ def register(subparsers: Any) -> None:
                    help="visit every screen, save a PNG of each in DIR, then exit")
     p.add_argument("--portrait", action="store_true", help="1080x1920 instead of 1920x1080")
     p.add_argument("--large-text", action="store_true", help="start in large-text mode")
+    p.add_argument("--no-sync", action="store_true",
+                   help="do not run the periodic sync and outbox relay (sync.hub_url set)")
     p.add_argument("--set-pin", action="store_true",
                    help="ask for a new admin PIN (4-12 digits) and store its hash")
     p.set_defaults(handler=cmd_kiosk)
@@ -79,9 +81,20 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
     alive: list[Any] = []  # the Clock holds callbacks weakly: keep the tour alive
     if shots is not None:
         alive = _schedule_tour(app, data, shots, saved)
+    periodic = None
+    if config.sync.hub_url and shots is None and not args.no_sync:
+        # Sync and the outbox relay run beside the UI (docs/sync.md, "Periodic sync"); the
+        # kiosk keeps showing the last verified content whatever they meet.
+        from content.sync.periodic import PeriodicSync
+
+        periodic = PeriodicSync(config, cache)
+        periodic.start()
     try:
         app.run()
     finally:
+        if periodic is not None:
+            periodic.stop()
+            periodic.join()
         cache.close()
     del alive
     if shots is not None:
