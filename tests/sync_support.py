@@ -8,7 +8,12 @@ every other request reaches the real hub.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -178,3 +183,92 @@ def device(tmp: Path, hub: Hub, name: str = "device", **extra: str) -> Iterator[
         yield Device(config, cache)
     finally:
         cache.close()
+
+
+# --- a throwaway PostgreSQL server (the hub's district database) --------------------------
+
+
+def postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl are: on PATH, else Debian's /usr/lib/postgresql/N/bin."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).parent
+    versions = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")
+                if (p.parent / "initdb").exists() and p.parent.parent.name.isdigit()]
+    return max(versions, key=lambda b: int(b.parent.name)) if versions else None
+
+
+def postgres_unavailable() -> str | None:
+    """Why a PostgreSQL server cannot be started here (None: it can)."""
+    if postgres_bindir() is None:
+        return ("PostgreSQL server binaries (initdb, pg_ctl) not found: "
+                "apt-get install postgresql (.ci/run does)")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no 'postgres' user to run the server as"
+    return None
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A fresh, empty database; its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(host=self.host, port=self.port, user=self.user,
+                             dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        return self.url(name)
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """initdb into a temporary directory and start postgres on 127.0.0.1 (a free port,
+    trust auth, fsync off: the data is thrown away). As root, the server runs as the
+    'postgres' user (it refuses root). `pg_ctl start -w` returns once it accepts
+    connections; stopped with `-m immediate` and deleted afterwards."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError(postgres_unavailable() or "no PostgreSQL")
+    run_as: dict[str, Any] = {}
+    root = Path(tempfile.mkdtemp(prefix="juwu-pg-"))
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        run_as = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+    data = root / "data"
+    try:
+        subprocess.run([str(bindir / "initdb"), "-D", str(data), "-U", "juwu", "--auth=trust",
+                        "--no-locale", "-E", "UTF8", "--no-sync"],
+                       check=True, capture_output=True, cwd=root, **run_as)
+        for _attempt in range(3):  # the free port can be taken before postgres binds it
+            sock = free_socket()
+            port = sock.getsockname()[1]
+            sock.close()
+            opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
+                    "-c full_page_writes=off -c synchronous_commit=off -c max_connections=60")
+            started = subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-l",
+                                      str(root / "log"), "-w", "-t", "60", "-o", opts, "start"],
+                                     capture_output=True, cwd=root, **run_as)
+            if started.returncode == 0:
+                break
+        else:
+            log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
+            raise RuntimeError(f"postgres did not start: {started.stderr!r}\n{log[-2000:]}")
+        try:
+            yield PostgresServer("127.0.0.1", port, "juwu")
+        finally:
+            subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
+                            "stop"], capture_output=True, cwd=root, **run_as)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -17,6 +17,8 @@ from content.config import Config
 from content.db import CacheError, open_cache
 from content.importer import ContentError
 
+REPLIED_BY_MAX = 50  # HubFeedback.replied_by
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("keys", help="TUF key ceremony (demo keys)")
@@ -239,14 +241,20 @@ def cmd_hub_token(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+class HubDatabaseUnusable(Exception):
+    """The hub database cannot be opened or migrated; the message says why."""
+
+
 def cmd_hub_serve(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     from content.hub.app import create_app
+    from content.hub.migrate import HubSchemaError
 
     try:
         app = create_app(_hub_dir(args, config), config.hub)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, HubSchemaError, SQLAlchemyError) as e:
         return _fail(f"cannot start the hub: {e}")
     uvicorn.run(app, host=args.host or config.hub.host, port=args.port or config.hub.port,
                 proxy_headers=True, log_level="info")
@@ -254,17 +262,31 @@ def cmd_hub_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def _hub_db(args: argparse.Namespace, config: Config) -> Any:
+    """The hub database's sessions (migrated), as `juwu hub serve` would open it.
+
+    Raises:
+        HubDatabaseUnusable: unreachable server, bad URL or a schema from a newer juwu.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from content.hub.app import HubPaths
+    from content.hub.migrate import HubSchemaError
     from content.hub.models import hub_sessions
 
     paths = HubPaths(_hub_dir(args, config))
-    return hub_sessions(paths.database_url(config.hub.database_url))[1]
+    try:
+        return hub_sessions(paths.database_url(config.hub.database_url))[1]
+    except (HubSchemaError, SQLAlchemyError, ValueError) as e:
+        raise HubDatabaseUnusable(f"cannot open the hub database: {e}") from None
 
 
 def cmd_hub_inbox(args: argparse.Namespace, config: Config) -> int:
     from content.hub.models import HubFeedback
 
-    sessions = _hub_db(args, config)
+    try:
+        sessions = _hub_db(args, config)
+    except HubDatabaseUnusable as e:
+        return _fail(str(e))
     with sessions() as s:
         stmt = select(HubFeedback).order_by(HubFeedback.reply_text.is_not(None),
                                             HubFeedback.submitted_at)
@@ -291,7 +313,12 @@ def cmd_hub_reply(args: argparse.Namespace, config: Config) -> int:
 
     if not args.text.strip():
         return _fail("the reply is empty", EXIT_USAGE)
-    sessions = _hub_db(args, config)
+    if len(args.by) > REPLIED_BY_MAX:  # the column's width (PostgreSQL enforces it)
+        return _fail(f"--by is longer than {REPLIED_BY_MAX} characters", EXIT_USAGE)
+    try:
+        sessions = _hub_db(args, config)
+    except HubDatabaseUnusable as e:
+        return _fail(str(e))
     with sessions.begin() as s:
         row = s.scalars(select(HubFeedback).where(HubFeedback.ticket == args.ticket)).first()
         if row is None:
