@@ -65,9 +65,18 @@ def register(sub: Any) -> None:
     p.add_argument("--export", type=Path, metavar="DIR",
                    help="write the demo as a content directory (TOML) instead of loading it")
 
-    p = _add(sub, "demo", cmd_demo, "load the demo community and show what is in it",
+    p = _add(sub, "demo", cmd_demo,
+             "the whole system on this machine: demo keys, a local hub, signed demo content, "
+             "a synced kiosk cache, two simulated LED boards and the kiosk window",
              json_flag=False)
     p.add_argument("--anchor", type=_date, help="'today' of the demo (default: today)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: run the pipeline, then save kiosk screenshots and board "
+                        "PNGs to a folder (for machines without a display)")
+    p.add_argument("--seconds", type=float, default=20.0,
+                   help="with --headless: how long the boards run (default 20)")
+    p.add_argument("--dir", type=Path, metavar="DIR",
+                   help="where the demo keeps everything (default: <data_dir>/demo)")
 
     p = _add(sub, "search", cmd_search, "search disclosures and services (汉字, pinyin, 首字母)")
     p.add_argument("query", nargs="+", help="words to find; all must match")
@@ -203,14 +212,35 @@ def _move_aside(db: Path) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    """The production path with demo keys and simulated boards (content/demo_pipeline.py)."""
+    from content.demo_pipeline import DemoError, has_display, run_demo
+
+    if not args.headless and not has_display():
+        return _fail("there is no display here ($DISPLAY and $WAYLAND_DISPLAY are unset), so "
+                     "the kiosk window cannot open.\n      Run `juwu demo --headless`: the same "
+                     "pipeline, saving kiosk screenshots and board PNGs to a folder.",
+                     EXIT_USAGE)
     anchor = args.anchor or today_in(config)
-    db = config.data_dir / "demo" / "cache.sqlite3"
-    _move_aside(db)
-    code, _ = _load(config, _demo_raw(anchor), "demo", db_path=db)
-    if code != EXIT_OK:
-        return code
-    with _opened(config, db) as cache, cache.sessions() as session:
-        print(render_overview(session, anchor, config, db))
+    root = args.dir or config.data_dir / "demo"
+
+    def write_demo(directory: Path, day: dt.date) -> int:
+        from content.demo.generate import build_demo
+        from content.export import write_content_dir
+
+        return len(write_content_dir(build_demo(day), directory))
+
+    def overview(db: Path) -> str:
+        with _opened(config, db) as cache, cache.sessions() as session:
+            return render_overview(session, anchor, config, db)
+
+    try:
+        run_demo(root, anchor, headless=args.headless, seconds=args.seconds,
+                 write_content=write_demo, overview=overview)
+    except DemoError as e:
+        return _fail(f"the demo stopped: {e}")
+    except KeyboardInterrupt:
+        print("demo stopped; every process it started has ended", file=sys.stderr)
+        return 130
     return EXIT_OK
 
 
