@@ -29,7 +29,7 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
-from kiosk import screens
+from kiosk import screens, systemd
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
 from kiosk.settings import KioskSettings, PinGate
@@ -149,6 +149,8 @@ class KioskApp(App):  # type: ignore[misc]
         self.errors = 0
         self._admin_taps: list[float] = []
         self._loaded_kv: set[str] = set()
+        self._vocabulary_asked = False
+        self.restart_requested = False  # the admin's "restart": kiosk.cli starts us again
         self.locale = settings.locale if settings.locale in ("zh", "en") else "zh"
         self.t = texts(self.locale)
         self.community_name = data.config.community.name
@@ -168,7 +170,12 @@ class KioskApp(App):  # type: ignore[misc]
         Clock.schedule_interval(self._check_idle, 1)
         self._root = root
         self.go("home")
-        self.worker.submit(self.data.vocabulary, self._got_vocabulary, self.failed)
+        # Under systemd (Type=notify): ready after the first frame; watchdog pings from
+        # this (the UI) thread's clock, so a hung UI loop gets restarted too.
+        Clock.schedule_once(lambda _dt: systemd.notify("READY=1"), 0)
+        interval = systemd.watchdog_interval_s()
+        if interval:
+            Clock.schedule_interval(lambda _dt: systemd.notify("WATCHDOG=1"), interval)
         return root
 
     def load_kv(self, filename: str | None = None) -> bool:
@@ -182,8 +189,21 @@ class KioskApp(App):  # type: ignore[misc]
         ExceptionManager.handlers[:] = [h for h in ExceptionManager.handlers
                                         if not isinstance(h, _ReturnHome)]
 
+    def need_vocabulary(self) -> None:
+        """Load the candidate characters (Ask's keypad) once, when Ask is first shown.
+
+        Not at start: with 10,000 titles it takes most of a second on the worker, and every
+        tap made meanwhile would wait behind it (bench/kiosk_bench.py).
+        """
+        if not self._vocabulary_asked:
+            self._vocabulary_asked = True
+            self.worker.submit(self.data.vocabulary, self._got_vocabulary, self.failed)
+
     def _got_vocabulary(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
+        ask = self.sm.get_screen("ask") if self.sm.has_screen("ask") else None
+        if ask is not None and ask.pinyin:
+            ask.on_pinyin(ask, ask.pinyin)
 
     def _request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         return not self.allow_close  # True blocks closing the window

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,13 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
             periodic.join()
         cache.close()
     del alive
+    if app.restart_requested and shots is None:
+        # The admin's "restart": the same command again, in a fresh process (new code,
+        # settings and cache connection). Under systemd, Restart=always would also do.
+        log.info("kiosk: restarting at the admin's request")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     if shots is not None:
         for path in saved:
             print(path)

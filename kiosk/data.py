@@ -12,19 +12,22 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import extract, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from content.blobs import BlobStore
 from content.config import Config
 from content.db import Cache, unit_of_work
 from content.formatting import cn_date, period_text, yuan
 from content.models import (
+    Announcement,
     BoardStatus,
     Category,
     Direction,
     Disclosure,
+    DisplayLogEntry,
     Feedback,
     FeedbackKind,
     Kind,
@@ -45,6 +48,7 @@ from content.queries import (
     revision_chain,
 )
 from content.queries import disclosure as find_disclosure
+from content.schedule import ScheduledItem, decide
 from content.search import SearchFilters, search
 from content.search_index import SYLLABLE_SEP
 from content.submissions import (
@@ -56,6 +60,9 @@ from content.submissions import (
     submit_feedback,
     submit_survey,
 )
+
+if TYPE_CHECKING:
+    from content.sync.outbox import RelayReport
 
 BROWSE_LIMIT = 5000  # a RecycleView scrolls this many rows smoothly; years narrow it further
 CATEGORY_ORDER = (Category.PARTY, Category.GOVERNMENT, Category.AFFAIRS, Category.FINANCE,
@@ -161,10 +168,28 @@ class TicketView:
 
 
 @dataclass(frozen=True)
+class BoardPreview:
+    """What a board shows (its display log) beside what the schedule says it should."""
+
+    board: str
+    showing: str  # "" when the log has no open stretch
+    since: str
+    scheduled: str
+
+
+@dataclass(frozen=True)
 class AdminView:
     sync: list[tuple[str, str]]
     boards: list[tuple[str, str, str]]
     outbox: dict[str, int]
+    previews: list[BoardPreview] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SyncNowResult:
+    status: str
+    message: str
+    relay: RelayReport | None
 
 
 @dataclass(frozen=True)
@@ -249,9 +274,16 @@ class KioskData:
         return sorted((int(r[0]) for r in rows), reverse=True)
 
     def browse(self, category: str = "", kind: str = "", period: str = "current") -> list[Row]:
-        """period: "current", "month", "quarter", "all" or "year:2025" (the archive)."""
+        """period: "current", "month", "quarter", "all" or "year:2025" (the archive).
+
+        Plain columns, not ORM objects: a long list (thousands of rows) is built in tens of
+        milliseconds instead of half a second (bench/kiosk_bench.py).
+        """
         today = self.today()
-        stmt = select(Disclosure).options(selectinload(Disclosure.superseded_by))
+        newer = aliased(Disclosure)
+        corrected = select(newer.id).where(newer.supersedes_id == Disclosure.id).exists()
+        stmt = select(Disclosure.uid, Disclosure.title, Disclosure.category,
+                      Disclosure.publish_on, Disclosure.take_down_on, corrected)
         if category:
             stmt = stmt.where(Disclosure.category == Category(category))
         if kind:
@@ -269,8 +301,18 @@ class KioskData:
         else:
             stmt = stmt.where(Disclosure.publish_on <= today)
         stmt = stmt.order_by(Disclosure.publish_on.desc(), Disclosure.id.desc())
+        rows: list[Row] = []
         with self._session() as s:
-            return [_row(d, today) for d in s.scalars(stmt.limit(BROWSE_LIMIT))]
+            for uid, title, cat, publish, take_down, is_corrected in s.execute(
+                    stmt.limit(BROWSE_LIMIT)):
+                if publish > today:
+                    status = "scheduled"
+                elif is_corrected:
+                    status = "corrected"
+                else:
+                    status = "current" if take_down is None or today < take_down else "archived"
+                rows.append(Row(uid, title, f"{cat.label} · {cn_date(publish)}", status))
+        return rows
 
     def detail(self, uid: str) -> DetailView | None:
         today = self.today()
@@ -383,7 +425,47 @@ class KioskData:
                 for state, n in s.execute(select(table.outbox_state, func.count())
                                           .group_by(table.outbox_state)).all():
                     outbox[f"{label}.{OutboxState(state).value}"] = n
-        return AdminView(sync, boards, outbox)
+            previews = self._previews(s, [b for b, _, _ in boards])
+        return AdminView(sync, boards, outbox, previews)
+
+    def _previews(self, s: Session, known: list[str]) -> list[BoardPreview]:
+        now = self.now()
+        comm = community(s)
+        name = comm.name if comm else self.config.community.name
+        items = [ScheduledItem.from_announcement(a) for a in s.scalars(select(Announcement))]
+        # The configured boards, those the driver reported on or logged, those targeted.
+        logged = s.scalars(select(DisplayLogEntry.board).distinct())
+        names = list(dict.fromkeys([*(b.name for b in self.config.boards), *known, *logged,
+                                    *(b for i in items for b in i.boards)]))
+        out = []
+        for board in names:
+            entry = s.scalars(select(DisplayLogEntry).where(DisplayLogEntry.board == board)
+                              .order_by(DisplayLogEntry.shown_from.desc()).limit(1)).first()
+            open_entry = entry is not None and entry.shown_to is None
+            decision = decide(items, board, now, community_name=name)
+            out.append(BoardPreview(
+                board, entry.text if entry is not None and open_entry else "",
+                entry.shown_from.strftime("%m-%d %H:%M") if entry is not None and open_entry
+                else "", decision.showing.text))
+        return out
+
+    def sync_now(self) -> SyncNowResult:
+        """One sync and one outbox relay, as ``juwu sync`` would (the admin's "sync now").
+
+        Never raises for hub or network trouble: the outcome says what happened.
+        """
+        from content.sync.client import SyncStatus, make_session, sync
+        from content.sync.outbox import relay
+
+        outcome = sync(self.config, self.cache)
+        report = None
+        if outcome.status is not SyncStatus.NOT_CONFIGURED:
+            session = make_session(self.config.sync)
+            try:
+                report = relay(self.config, self.cache, session, force=True)
+            finally:
+                session.close()
+        return SyncNowResult(outcome.status.value, outcome.message, report)
 
     def samples(self) -> dict[str, str]:
         """Items worth showing in a screenshot tour: a finance table, a correction, a ticket."""

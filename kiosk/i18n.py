@@ -119,6 +119,15 @@ ZH: Final[dict[str, str]] = {
     "admin.outbox": "待发送",
     "admin.quit": "退出程序",
     "admin.refresh": "刷新",
+    "admin.sync_now": "立即同步",
+    "admin.syncing": "正在同步…",
+    "admin.sync_result": "同步：{status}，{message}",
+    "admin.relay_result": "发送：已送达 {acked}，搁置 {parked}，待发送 {pending}",
+    "admin.restart": "重启程序",
+    "admin.preview": "显示屏预览",
+    "admin.preview_showing": "正在显示（显示记录，自 {since}）：{text}",
+    "admin.preview_nothing": "正在显示：无记录",
+    "admin.preview_scheduled": "按排程此刻应显示：{text}",
     "error.generic": "出了点问题，已返回首页",
 }
 
@@ -232,6 +241,15 @@ EN: Final[dict[str, str]] = {
     "admin.outbox": "Outbox",
     "admin.quit": "Quit",
     "admin.refresh": "Refresh",
+    "admin.sync_now": "Sync now",
+    "admin.syncing": "Syncing…",
+    "admin.sync_result": "Sync: {status}, {message}",
+    "admin.relay_result": "Outbox: {acked} delivered, {parked} parked, {pending} pending",
+    "admin.restart": "Restart",
+    "admin.preview": "Board preview",
+    "admin.preview_showing": "Showing (display log, since {since}): {text}",
+    "admin.preview_nothing": "Showing: nothing logged",
+    "admin.preview_scheduled": "Scheduled for now: {text}",
     "error.generic": "Something went wrong; back to home",
 }
 

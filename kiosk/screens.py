@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.metrics import sp
 from kivy.properties import (
     BooleanProperty,
@@ -32,12 +31,13 @@ from kiosk.data import (
     HomeView,
     Row,
     ServiceRow,
+    SyncNowResult,
     TicketView,
     blob_exists,
 )
-from kiosk.widgets import KButton, KLabel, KTitle, KToggle, TableRow, TileButton
+from kiosk.qr import tel_payload
+from kiosk.widgets import KButton, KLabel, KTitle, KToggle, TableRow, TileButton, WrapLabel
 
-SEARCH_DELAY_S = 0.15  # wait for the next key before searching (results as you type)
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
 PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
 SUGGESTIONS = ("财务公开", "cwgk", "低保", "电梯", "党费", "维修", "bmfw")
@@ -47,10 +47,23 @@ def app() -> Any:
     return App.get_running_app()
 
 
-def toggle(text: str, group: str, down: bool, action: Any) -> KToggle:
-    """A filter/choice button; `action()` runs on release."""
+def clear_toggles(box: Any) -> None:
+    """Empty `box` of its toggle buttons, taking them out of their groups first.
+
+    Kivy's toggle groups outlive the buttons: pressing a new button of the group would
+    release an old one that is being garbage-collected, whose kv rules then fail with
+    ReferenceError (found by bench/kiosk_bench.py after thousands of taps).
+    """
+    for button in box.children:
+        if isinstance(button, KToggle):
+            button.group = None
+    box.clear_widgets()
+
+
+def toggle(text: str, group: str, down: bool, action: Any, value: str = "") -> KToggle:
+    """A filter/choice button; `action()` runs on release; `value` is what it stands for."""
     button = KToggle(text=text, group=group or None, state="down" if down else "normal",
-                     allow_no_selection=False)
+                     allow_no_selection=False, value=value)
     if group:
         button.bind(on_release=lambda _b: action())
     else:  # a one-shot choice (phrase, candidate, suggestion): pops back up
@@ -65,7 +78,10 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def on_kv_post(self, _base: Any) -> None:
         # Panels (ids ending in "_panel") take turns on the screen: only the shown one is
         # in the widget tree (a hidden-but-present widget would still take touches).
-        self._panels = {k[:-6]: w for k, w in self.ids.items() if k.endswith("_panel")}
+        # ids holds weak proxies: keep the panels themselves, or a panel taken out of the
+        # tree would be garbage-collected.
+        self._panels = {k[:-6]: getattr(w, "__self__", w) for k, w in self.ids.items()
+                        if k.endswith("_panel")}
         if self._panels:
             self.panel = next(iter(self._panels))
             self.on_panel(self, self.panel)
@@ -153,23 +169,33 @@ class BrowseScreen(KioskScreen):
         self._build_filters()
 
     def _build_filters(self) -> None:
-        t = app().t
+        # Making a button costs milliseconds (kv rules): build the ~30 filter buttons once
+        # (again when the years or the language change); a filter change only moves the
+        # selection (bench/kiosk_bench.py).
         cats, periods = self.ids.cats, self.ids.periods
-        cats.clear_widgets()
-        periods.clear_widgets()
+        key = (tuple(self.years), app().locale)
+        if key == getattr(self, "_filters_key", None):
+            chosen = {"cat": self.category, "kind": self.kind, "period": self.period}
+            for button in [*cats.children, *periods.children]:
+                button.state = "down" if chosen[button.group] == button.value else "normal"
+            return
+        self._filters_key = key
+        t = app().t
+        clear_toggles(cats)
+        clear_toggles(periods)
         for value, label in [("", t["browse.all"]), *((c.value, c.label) for c in CATEGORY_ORDER)]:
             cats.add_widget(toggle(label, "cat", value == self.category,
-                                   lambda v=value: self.set_filter(category=v)))
+                                   lambda v=value: self.set_filter(category=v), value))
         for value, label in [("", t["browse.all"]), *((k.value, k.label) for k in Kind)]:
             cats.add_widget(toggle(label, "kind", value == self.kind,
-                                   lambda v=value: self.set_filter(kind=v)))
+                                   lambda v=value: self.set_filter(kind=v), value))
         choices = [("current", t["browse.current"]), ("month", t["browse.month"]),
                    ("quarter", t["browse.quarter"]),
                    *((f"year:{y}", t["browse.year"].format(year=y)) for y in self.years),
                    ("all", t["browse.all"])]
         for value, label in choices:
             periods.add_widget(toggle(label, "period", value == self.period,
-                                      lambda v=value: self.set_filter(period=v)))
+                                      lambda v=value: self.set_filter(period=v), value))
 
     def refresh(self) -> None:
         self._build_filters()
@@ -227,7 +253,7 @@ class DetailScreen(KioskScreen):
         for key, value in facts:
             add(TableRow([key, value], [0.3, 0.7]))
         for paragraph in v.paragraphs:  # one label per paragraph: very long labels draw nothing
-            add(KLabel(text=paragraph))
+            add(WrapLabel(source=paragraph))
         if v.finance is not None:
             self._finance(v)
         if v.sign_offs:
@@ -276,7 +302,7 @@ class SearchScreen(KioskScreen):
     status_text = StringProperty("")
     suggestions = ListProperty(list(SUGGESTIONS))
     _ticket = 0
-    _pending: Any = None
+    _stale = False  # the query changed while a search was running: search again when it lands
 
     def on_kv_post(self, base: Any) -> None:
         super().on_kv_post(base)
@@ -288,9 +314,14 @@ class SearchScreen(KioskScreen):
         self.run_search()
 
     def on_query(self, _screen: Any, _value: str) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = Clock.schedule_once(lambda _dt: self.run_search(), SEARCH_DELAY_S)
+        # Results as you type, at once: a key search starts the search in the same frame
+        # (a fixed debounce delay would cost every keypress that delay). While one search
+        # runs, further keys only mark it stale; the latest query runs when it lands, so a
+        # fast typist queues at most one search.
+        if self.loading:
+            self._stale = True
+        else:
+            self.run_search()
 
     def key(self, key: str) -> None:
         if key == "delete":
@@ -322,9 +353,11 @@ class SearchScreen(KioskScreen):
         app().run_io(work, lambda result: self._loaded(ticket, result))
 
     def _loaded(self, ticket: int, result: tuple[list[Row], int] | str) -> None:
-        if ticket != self._ticket:
-            return  # a newer keypress is on its way
         self.loading = False
+        if ticket != self._ticket or self._stale:
+            self._stale = False
+            self.run_search()  # the query changed meanwhile: only its results are worth drawing
+            return
         t = app().t
         if isinstance(result, str):
             self.results, self.status_text = [], result
@@ -337,6 +370,7 @@ class SearchScreen(KioskScreen):
         self.query = ""
         self.results = []
         self.status_text = ""
+        self._ticket += 1  # a search still running for the old query is dropped
 
     def has_input(self) -> bool:
         return bool(self.query)
@@ -359,11 +393,17 @@ class ServicesScreen(KioskScreen):
 
     def _build_kinds(self) -> None:
         box = self.ids.kinds
-        box.clear_widgets()
+        key = (tuple(self.kinds), app().locale)
+        if key == getattr(self, "_kinds_key", None):  # only the selection moves
+            for button in box.children:
+                button.state = "down" if button.value == self.kind else "normal"
+            return
+        self._kinds_key = key
+        clear_toggles(box)
         for value, label in [("", app().t["services.all"]),
                              *((k, f"{label} {n}") for k, label, n in self.kinds)]:
             box.add_widget(toggle(label, "svc", value == self.kind,
-                                  lambda v=value: self.select(v)))
+                                  lambda v=value: self.select(v), value))
 
     def select(self, kind: str) -> None:
         self.kind = kind
@@ -375,7 +415,8 @@ class ServicesScreen(KioskScreen):
         if self.highlight:
             rows = sorted(rows, key=lambda r: r.uid != self.highlight)
         self.rows = [{"name": r.name, "kind": r.kind, "address": r.address, "phone": r.phone,
-                      "hours": r.hours, "notes": r.notes} for r in rows]
+                      "hours": r.hours, "notes": r.notes, "qr": tel_payload(r.phone)}
+                     for r in rows]
 
 
 class AskScreen(KioskScreen):
@@ -396,6 +437,7 @@ class AskScreen(KioskScreen):
     _key = ""
 
     def show(self, **params: Any) -> None:
+        app().need_vocabulary()
         if "disclosure_uid" in params or self.stage != "form":
             self.reset()
         self.disclosure_uid = params.get("disclosure_uid", "")
@@ -446,7 +488,7 @@ class AskScreen(KioskScreen):
 
     def on_candidates(self, _screen: Any, candidates: list[str]) -> None:
         box = self.ids.candidates
-        box.clear_widgets()
+        clear_toggles(box)
         for c in candidates:
             box.add_widget(toggle(c, "", False, lambda v=c: self.choose(v)))
 
@@ -584,6 +626,8 @@ class RateScreen(KioskScreen):
 
 
 class AdminScreen(KioskScreen):
+    syncing = BooleanProperty(False)
+    sync_text = StringProperty("")
     pin = StringProperty("")
     unlocked = BooleanProperty(False)
     error = StringProperty("")
@@ -628,7 +672,51 @@ class AdminScreen(KioskScreen):
         lines = [t["admin.sync"]] + [f"  {k}: {v}" for k, v in view.sync] + [""]
         lines += [t["admin.boards"]] + [f"  {b}: {s} {e}" for b, s, e in view.boards] + [""]
         lines += [t["admin.outbox"]] + [f"  {k}: {n}" for k, n in sorted(view.outbox.items())]
+        if view.previews:
+            lines += ["", t["admin.preview"]]
+            for p in view.previews:
+                lines.append(f"  [{p.board}]")
+                lines.append("    " + (t["admin.preview_showing"].format(since=p.since,
+                                                                         text=p.showing)
+                                       if p.showing else t["admin.preview_nothing"]))
+                lines.append("    " + t["admin.preview_scheduled"].format(text=p.scheduled))
         self.report = "\n".join(lines)
+
+    def sync_now(self) -> None:
+        """Sync and relay the outbox on the worker; the outcome replaces the status line."""
+        if self.syncing:
+            return
+        t = app().t
+        self.syncing = True
+        self.sync_text = t["admin.syncing"]
+        app().run_io(app().data.sync_now, self._synced, self._sync_failed)
+
+    def _synced(self, result: SyncNowResult) -> None:
+        t = app().t
+        self.syncing = False
+        text = t["admin.sync_result"].format(status=result.status, message=result.message)
+        if result.relay is not None:
+            r = result.relay
+            text += "\n" + t["admin.relay_result"].format(acked=r.acked, parked=r.parked,
+                                                           pending=r.pending)
+            if r.error:
+                text += f"（{r.error}）"
+        self.sync_text = text
+        self.refresh()
+
+    def _sync_failed(self, error: BaseException) -> None:
+        import logging
+
+        logging.getLogger(__name__).error("kiosk: sync now failed: %s", error, exc_info=error)
+        self.syncing = False
+        self.sync_text = app().t["admin.sync_result"].format(status="failed", message=str(error))
+
+    def restart(self) -> None:
+        """Stop the app; ``juwu kiosk`` then starts itself again (kiosk.cli)."""
+        a = app()
+        a.restart_requested = True
+        a.allow_close = True
+        a.stop()
 
     def quit(self) -> None:
         a = app()
@@ -637,3 +725,5 @@ class AdminScreen(KioskScreen):
 
     def reset(self) -> None:
         self.pin, self.unlocked, self.report, self.error = "", False, "", ""
+        if not self.syncing:
+            self.sync_text = ""

@@ -5,10 +5,11 @@ Their look is in ``kv/app.kv``; here is only what needs code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -18,10 +19,63 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.togglebutton import ToggleButton
+from kivy.uix.widget import Widget
+
+from kiosk.linebreak import break_lines
 
 
 class KLabel(Label):  # type: ignore[misc]
     """A label that wraps to its width and is as tall as its text."""
+
+
+_WIDTHS: dict[tuple[str, float], dict[str, float]] = {}
+
+
+def text_width(font_name: str, font_size: float) -> Callable[[str], float]:
+    """The width of a piece of text in this font and size, remembered per piece."""
+    from kivy.core.text import Label as CoreLabel
+
+    known = _WIDTHS.setdefault((font_name, font_size), {})
+    if len(known) > 20_000:  # bounded: long-running kiosk
+        known.clear()
+    core = CoreLabel(font_name=font_name, font_size=font_size)
+
+    def measure(piece: str) -> float:
+        width = known.get(piece)
+        if width is None:
+            width = known[piece] = float(core.get_extents(piece)[0])
+        return width
+
+    return measure
+
+
+class WrapMixin:
+    """Set ``source``, not ``text``: the label breaks it into lines by the Chinese rules
+    (kiosk.linebreak), again whenever its width or font size changes."""
+
+    source = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rewrap_trigger = Clock.create_trigger(self._rewrap, -1)
+        self.fbind("source", self._rewrap_trigger)
+        self.fbind("width", self._rewrap_trigger)
+        self.fbind("font_size", self._rewrap_trigger)
+        self.fbind("padding", self._rewrap_trigger)
+        self._rewrap()
+
+    def _rewrap(self, *_args: Any) -> None:
+        pad = self.padding
+        room = self.width - (pad[0] + pad[2] if len(pad) == 4 else 2 * pad[0]) - 2
+        if room <= 20 or not self.source:
+            self.text = self.source
+            return
+        self.text = "\n".join(break_lines(self.source, room,
+                                           text_width(self.font_name, self.font_size)))
+
+
+class WrapLabel(WrapMixin, KLabel):
+    """A KLabel with Chinese line breaking (detail paragraphs, announcements, replies)."""
 
 
 class KTitle(KLabel):
@@ -37,7 +91,7 @@ class BarButton(Button):  # type: ignore[misc]
 
 
 class KToggle(ToggleButton):  # type: ignore[misc]
-    pass
+    value = StringProperty("")  # what a filter button stands for ("" = all)
 
 
 class TileButton(Button):  # type: ignore[misc]
@@ -53,17 +107,67 @@ class RowItem(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):  # type: igno
     status = StringProperty("")
     doc_type = StringProperty("disclosure")
 
-    def on_release(self) -> None:
+    def on_press(self) -> None:
+        # Rows live in a ScrollView, which holds a tap back until the finger lifts (was it
+        # a drag?) and then replays the press, but the release only 0.2 s later: acting on
+        # the replayed press opens the item as soon as the finger lifts. A drag never
+        # presses.
         App.get_running_app().open_item(self.uid, self.doc_type)
 
 
 class ServiceItem(RecycleDataViewBehavior, BoxLayout):  # type: ignore[misc]
+    """A service with its QR code (``qr``: a tel: link for the phone number)."""
+
+    qr = StringProperty("")
     name = StringProperty("")
     kind = StringProperty("")
     address = StringProperty("")
     phone = StringProperty("")
     hours = StringProperty("")
     notes = StringProperty("")
+
+
+class QRCode(Widget):  # type: ignore[misc]
+    """The QR code of ``payload`` (e.g. "tel:01065123456"), drawn crisp and square, with
+    its white quiet zone, as large as the widget allows; nothing when the payload is empty."""
+
+    payload = StringProperty("")
+    matrix = ListProperty([])
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fbind("payload", self._encode)
+        self.fbind("pos", self._draw)
+        self.fbind("size", self._draw)
+        self._encode()
+
+    def _encode(self, *_args: Any) -> None:
+        from kivy.graphics.texture import Texture
+
+        from kiosk.qr import luminance_bytes, qr_matrix
+
+        self.matrix = qr_matrix(self.payload) if self.payload else []
+        self.texture = None
+        if self.matrix:
+            n = len(self.matrix)
+            texture = Texture.create(size=(n, n), colorfmt="luminance")
+            texture.mag_filter = texture.min_filter = "nearest"  # sharp modules
+            texture.blit_buffer(luminance_bytes(self.matrix), colorfmt="luminance",
+                                bufferfmt="ubyte")
+            self.texture = texture
+        self._draw()
+
+    def _draw(self, *_args: Any) -> None:
+        from kivy.graphics import Color, Rectangle
+
+        self.canvas.clear()
+        if self.texture is None:
+            return
+        side = min(self.width, self.height)
+        with self.canvas:
+            Color(1, 1, 1, 1)  # a QR code is dark on light whatever the theme
+            Rectangle(texture=self.texture, size=(side, side),
+                      pos=(self.center_x - side / 2, self.center_y - side / 2))
 
 
 class TicketItem(RecycleDataViewBehavior, BoxLayout):  # type: ignore[misc]
@@ -74,8 +178,8 @@ class TicketItem(RecycleDataViewBehavior, BoxLayout):  # type: ignore[misc]
     overdue = BooleanProperty(False)
 
 
-class TableCell(Label):  # type: ignore[misc]
-    """Fills its row's height, so the borders of a row line up."""
+class TableCell(WrapMixin, Label):  # type: ignore[misc]
+    """Fills its row's height, so the borders of a row line up; Chinese line breaking."""
 
     emphasis = BooleanProperty(False)
 
@@ -90,7 +194,7 @@ class TableRow(BoxLayout):  # type: ignore[misc]
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for i, (text, weight) in enumerate(zip(cells, weights, strict=True)):
-            cell = TableCell(text=text, size_hint_x=weight,
+            cell = TableCell(source=text, size_hint_x=weight,
                              halign=aligns[i] if i < len(aligns) else "left",
                              emphasis=header or emphasis)
             cell.bind(texture_size=self._fit)

@@ -190,7 +190,7 @@ def test_tile_opens_browse_then_detail_with_finance_table(app: Any) -> None:
     pump(app, lambda: detail.view is not None)
     assert app.sm.current == "detail" and detail.title == "2026年第一季度财务公开"
     content = detail.ids.content
-    cells = [c.text for c in find(content, "TableCell")]
+    cells = [c.source for c in find(content, "TableCell")]
     # Totals are computed from the lines: 10,000.00 + 85,000.00 - 27,234.50.
     closing = cells[cells.index("期末结余") + 1]
     assert closing == yuan(1_000_000 + 8_500_000 - 2_723_450) == "67,765.50"
@@ -309,13 +309,13 @@ def test_answers_lookup_shows_reply_and_unknown(app: Any) -> None:
     tap(app, answers.ids.find)
     pump(app, lambda: answers.found is not None)
     assert answers.found.state == "replied"
-    assert "含更换钢丝绳材料费" in answers.ids.result.text
+    assert "含更换钢丝绳材料费" in answers.ids.result.source
     tap(app, one(answers, "KeyButton", "清空"))
     for key in "19990101001":
         tap(app, one(answers, "KeyButton", key))
     tap(app, answers.ids.find)
     pump(app, lambda: answers.not_found)
-    assert answers.ids.result.text == "没有找到这个编号，请核对"
+    assert answers.ids.result.source == "没有找到这个编号，请核对"
 
 
 def test_rate_once_per_session(app: Any, kiosk_cache: tuple[Cache, Any]) -> None:
@@ -491,3 +491,98 @@ def test_screenshot_tour_landscape_portrait_large_text(app: Any, shots_dir: Path
         app.set_large_text(False)
     pump(app)
     assert not app.portrait
+
+
+def unlock_admin(app: Any) -> Any:
+    from kiosk.settings import PinGate, hash_pin
+
+    app.pin_gate = PinGate(hash_pin("2468"))
+    app.go("admin")
+    admin = app.screen("admin")
+    pump(app)
+    for key in "2468":
+        tap(app, one(admin.ids.pin_panel, "KeyButton", key))
+    tap(app, admin.ids.enter)
+    pump(app, lambda: bool(admin.report))
+    assert admin.unlocked
+    return admin
+
+
+def test_admin_sync_now_board_preview_and_restart(app: Any, kiosk_cache: tuple[Cache, Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from content.models import DisplayLogEntry
+
+    cache, _config = kiosk_cache
+    with unit_of_work(cache) as s:
+        s.add(DisplayLogEntry(board="hall", item_uid="fallback", text="幸福里社区欢迎您",
+                              shown_from=NOW - dt.timedelta(minutes=5)))
+    admin = unlock_admin(app)
+    # Live preview: what the display log says "hall" shows, and what the schedule wants.
+    assert "显示屏预览" in admin.report and "[hall]" in admin.report
+    assert "正在显示（显示记录，自 06-15 09:55）：幸福里社区欢迎您" in admin.report
+    assert "按排程此刻应显示：" in admin.report and "停水" in admin.report
+    # Sync now runs on the worker and shows the outcome (this cache has no hub configured).
+    tap(app, admin.ids.sync_now)
+    pump(app, lambda: not admin.syncing and "同步" in admin.sync_text)
+    assert admin.sync_text.startswith("同步：not-configured")
+    assert admin.ids.sync_result.text == admin.sync_text
+    # Restart stops the app and leaves the restart to kiosk.cli (exec of the same command).
+    stopped: list[bool] = []
+    monkeypatch.setattr(app, "stop", lambda *a: stopped.append(True))
+    tap(app, admin.ids.restart)
+    assert stopped and app.restart_requested
+    app.restart_requested = False
+    app.allow_close = True
+
+
+def test_services_show_a_qr_code_of_the_phone_number(app: Any) -> None:
+    from kiosk.qr import qr_matrix, tel_payload
+
+    app.go("services")
+    services = app.screen("services")
+    pump(app, lambda: bool(services.rows))
+    items = rv_rows(app, "services", "list")
+    assert items
+    for item in items:
+        qr = item.ids.qr
+        assert qr.payload == tel_payload(item.phone) and qr.payload.startswith("tel:")
+        assert qr.matrix == qr_matrix(qr.payload) and qr.width > 0
+        # The texture holds the matrix, one texel per module (0 dark, 255 light).
+        n = len(qr.matrix)
+        assert qr.texture.size == (n, n)
+        pixels = qr.texture.pixels  # RGBA, bottom row first
+        for y, row in enumerate(reversed(qr.matrix)):
+            got = [pixels[(y * n + x) * 4] < 128 for x in range(n)]
+            assert got == row
+
+
+def test_long_chinese_text_breaks_by_the_rules(app: Any) -> None:
+    from kiosk.linebreak import violations
+    from kiosk.widgets import TableRow, WrapLabel
+
+    text = ("经社区居民代表会议讨论通过，现将本季度财务收支情况公开如下：收入85,000.00元，"
+            "支出27,234.50元（含3号楼电梯维修费），期末结余67,765.50元。如有疑问，请于公示期内"
+            "向居务监督委员会反映！") * 3
+    app.go("detail", uid=app.data.samples()["finance"])
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None)
+    box = detail.ids.content
+    label = WrapLabel(source=text)
+    row = TableRow(["说明", text], [0.3, 0.7])
+    box.add_widget(label)
+    box.add_widget(row)
+    try:
+        for width in (900, 640, 410):
+            detail.ids.scroll.width = width
+            box.width = width
+            pump(app, min_frames=3)
+            for widget in (label, row.children[0]):
+                lines = widget.text.split("\n")
+                assert len(lines) > 2 and violations(lines) == [], lines
+                assert "".join(lines) == text
+                # Kivy drew exactly our lines: it found nothing more to break.
+                widget.texture_update()
+                assert len(widget._label._cached_lines) == len(lines)
+    finally:
+        box.remove_widget(label)
+        box.remove_widget(row)

@@ -96,3 +96,48 @@ def test_views_hold_plain_values(loaded: Cache, config: Config) -> None:
     ticket = data.ticket("q20260612 002")
     assert ticket is not None and ticket.state == "open"
     assert data.admin().outbox == {"feedback.acked": 2, "survey.acked": 10}
+
+
+def test_qr_payload_and_matrix_match_qrcodes_own() -> None:
+    import qrcode
+
+    from kiosk.qr import QUIET_ZONE, luminance_bytes, qr_matrix, tel_payload
+
+    assert tel_payload("010-6512 3456") == "tel:01065123456"
+    assert tel_payload("0571-86526379（24小时）") == "tel:057186526379"
+    assert tel_payload("+86 10 6512 3456") == "tel:+861065123456"
+    assert tel_payload("12345、67890") == "tel:12345"
+    assert tel_payload("无") == ""
+    payload = "tel:057186526379"
+    reference = qrcode.QRCode(border=QUIET_ZONE)  # qrcode's defaults apart from M level
+    reference.error_correction = qrcode.constants.ERROR_CORRECT_M
+    reference.add_data(payload)
+    reference.make(fit=True)
+    matrix = qr_matrix(payload)
+    assert matrix == [list(r) for r in reference.get_matrix()]
+    n = len(matrix)
+    assert n == 4 * 2 + 21 + 4 * (reference.version - 1)  # version 1 is 21 modules
+    assert all(not any(row) for row in matrix[:QUIET_ZONE])  # light quiet zone
+    assert matrix[QUIET_ZONE][QUIET_ZONE:QUIET_ZONE + 7] == [True] * 7  # finder pattern
+    data = luminance_bytes(matrix)
+    assert len(data) == n * n and data[-n * QUIET_ZONE:] == b"\xff" * n * QUIET_ZONE
+    assert qr_matrix("tel:01065123456") != matrix
+
+
+def test_systemd_notify_and_watchdog_interval(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from kiosk.systemd import notify, watchdog_interval_s
+
+    assert not notify("READY=1", environ={})
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(path)
+        assert notify("WATCHDOG=1", environ={"NOTIFY_SOCKET": path})
+        assert server.recv(64) == b"WATCHDOG=1"
+    assert not notify("READY=1", environ={"NOTIFY_SOCKET": str(tmp_path / "gone")})
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000",
+                                "WATCHDOG_PID": str(os.getpid() + 1)}) is None
+    assert watchdog_interval_s({}) is None
