@@ -100,6 +100,7 @@ class SyncConfig:
     poll_interval_s: float  # periodic sync in the kiosk and board processes
     poll_jitter_s: float  # random extra delay so a district's devices don't arrive at once
     poll_backoff_max_s: float  # longest wait between periodic syncs while the hub is down
+    device_number: int  # 1-9 for each kiosk when a community has several; 0 for a single one
 
 
 @dataclass(frozen=True)

@@ -120,12 +120,17 @@ def _clean(value: str | None, max_chars: int, what: str) -> str | None:
     return value
 
 
-def _next_ticket(session: Session, day: dt.date) -> str:
-    prefix = f"{TICKET_PREFIX}{day:%Y%m%d}-"
+def _next_ticket(session: Session, day: dt.date, device: int) -> str:
+    """The day's next ticket of this kiosk; the kiosk's number keeps kiosks of one community
+    (whose tickets all reach the hub and come back in bundles) from issuing the same one."""
+    if not 0 <= device <= 9:
+        raise ValueError(f"sync.device_number must be 0-9, got {device}")
+    prefix = f"{TICKET_PREFIX}{day:%Y%m%d}-" + (str(device) if device else "")
     taken = session.scalars(
         select(Feedback.ticket).where(Feedback.ticket.like(prefix + "%"))
     ).all()
-    numbers = [int(t[len(prefix):]) for t in taken if t[len(prefix):].isdigit()]
+    numbers = [int(rest) for t in taken
+               if (rest := t[len(prefix):]).isdigit() and len(rest) == 3]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
 
@@ -183,7 +188,8 @@ def submit_feedback(cache: Cache, config: Config, *, topic: str, text: str,
                         raise SubmissionError(f"找不到公开事项 {disclosure_uid}。 / "
                                               f"No disclosure {disclosure_uid}.")
                 fb = Feedback(
-                    ticket=_next_ticket(session, now.date()), idempotency_key=key, kind=kind,
+                    ticket=_next_ticket(session, now.date(), config.sync.device_number),
+                    idempotency_key=key, kind=kind,
                     disclosure=concerns, topic=clean_topic, text=clean_text,
                     contact_name=name, contact_phone=phone, submitted_at=now,
                     due_on=due.on, due_is_estimate=due.estimate,

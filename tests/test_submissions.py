@@ -64,6 +64,27 @@ def test_numbering_continues_after_imported_tickets(loaded: Cache, config: Confi
     assert r.ticket == "Q20260612-003"
 
 
+def test_kiosks_of_one_community_never_issue_the_same_ticket(loaded: Cache,
+                                                            config: Config) -> None:
+    import dataclasses
+
+    second = dataclasses.replace(
+        config, sync=dataclasses.replace(config.sync, device_number=2))
+    a = submit_feedback(loaded, config, topic="t", text="一", now=NOW)
+    b = submit_feedback(loaded, second, topic="t", text="二", now=NOW)
+    c = submit_feedback(loaded, second, topic="t", text="三", now=NOW)
+    d = submit_feedback(loaded, config, topic="t", text="四", now=NOW)
+    assert (a.ticket, b.ticket, c.ticket, d.ticket) == (
+        "Q20260928-001", "Q20260928-2001", "Q20260928-2002", "Q20260928-002")
+    with unit_of_work(loaded) as s:  # residents can type either form back
+        found = feedback_by_ticket(s, "q 20260928 2002")
+        assert found is not None and found.text == "三"
+    broken = dataclasses.replace(config, sync=dataclasses.replace(config.sync,
+                                                                  device_number=12))
+    with pytest.raises(ValueError, match="device_number must be 0-9"):
+        submit_feedback(loaded, broken, topic="t", text="五", now=NOW)
+
+
 def test_same_idempotency_key_returns_first_receipt(loaded: Cache, config: Config) -> None:
     a = submit_feedback(loaded, config, topic="t", text="x", now=NOW, idempotency_key="k-1")
     b = submit_feedback(loaded, config, topic="t", text="x", now=NOW, idempotency_key="k-1")
