@@ -6,13 +6,16 @@ import copy
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from content.config import Config, load_config
 from content.db import Cache, open_cache, unit_of_work
 from content.importer import RawContent, import_content
+
+if TYPE_CHECKING:
+    from tests.sync_support import Device, Hub
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -128,3 +131,21 @@ def load(cache: Cache, config: Config, content: dict[str, Any]) -> None:
 def loaded(cache: Cache, config: Config) -> Cache:
     load(cache, config, mini())
     return cache
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    """A real hub on 127.0.0.1 with fresh keys (tests/sync_support.py)."""
+    from tests.sync_support import running_hub
+
+    with running_hub(tmp_path) as h:
+        yield h
+
+
+@pytest.fixture
+def dev(tmp_path: Path, hub: Hub) -> Iterator[Device]:
+    """A device cache configured to sync from `hub`."""
+    from tests.sync_support import device
+
+    with device(tmp_path, hub) as d:
+        yield d

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +31,8 @@ from tests.sync_support import (
     device,
     publish_dir,
     respond,
-    running_hub,
     write_content,
 )
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    with running_hub(tmp_path) as h:
-        yield h
-
-
-@pytest.fixture
-def dev(tmp_path: Path, hub: Hub) -> Iterator[Device]:
-    with device(tmp_path, hub) as d:
-        yield d
 
 
 def titles(dev: Device) -> set[str]:

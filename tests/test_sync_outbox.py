@@ -4,7 +4,6 @@ parked (not retried forever, not dropped) when the hub will never accept it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,10 @@ from tests.sync_support import (
     device,
     publish_dir,
     respond,
-    running_hub,
     write_content,
 )
 
 SUBMITTED = dt.datetime(2026, 6, 10, 9, 30)
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    with running_hub(tmp_path) as h:
-        yield h
-
-
-@pytest.fixture
-def dev(tmp_path: Path, hub: Hub) -> Iterator[Device]:
-    with device(tmp_path, hub) as d:
-        yield d
 
 
 def submit(dev: Device, n: int, *, prefix: str = "k") -> None:

@@ -4,7 +4,6 @@ only its sha256. Devices' endpoints (/tuf, submissions) stay open."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ import requests
 from tests.sync_support import Hub, running_hub
 
 SHA = "0" * 64
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    with running_hub(tmp_path) as h:
-        yield h
 
 
 def staff_calls(hub: Hub, headers: dict[str, str]) -> list[int]:
