@@ -1,12 +1,13 @@
 """`juwu demo`: the production path with demo keys and simulated boards, run as processes.
 
 Every part runs as the `juwu` subcommand an installation runs (`keys init`, `hub init`,
-`hub serve`, `publish`, `sync`, `board simulate`, `board run`, `kiosk`), so the demo has no
-shortcut production lacks, and content/ imports nothing from display_driver/ or kiosk/
-(the layering rule in docs/architecture.md). Each child runs in its own process group,
-so a Ctrl-C reaches only this orchestrator, which then stops the children in reverse
-order (SIGTERM to the group, SIGKILL after a grace period); children also get SIGTERM
-from the kernel if the orchestrator dies without cleaning up (PR_SET_PDEATHSIG).
+`hub serve`, `publish`, `sync`, `board simulate`, `board run`, `kiosk`; with a display also
+`board watch`, the boards' live previews), so the demo has no shortcut production lacks,
+and content/ imports nothing from display_driver/ or kiosk/ (the layering rule in
+docs/architecture.md). Each child runs in its own process group, so a Ctrl-C reaches
+only this orchestrator, which then stops the children in reverse order (SIGTERM to the
+group, SIGKILL after a grace period); children also get SIGTERM from the kernel if the
+orchestrator dies without cleaning up (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -358,12 +359,20 @@ def _pipeline(demo: Demo, procs: Processes, anchor: dt.date, *, headless: bool,
     for b in BOARDS:
         _say(f"      {b.name}: {b.protocol} {b.width}x{b.height} → {pngs[b.name]}")
 
-    # 6. The kiosk: a window, or screenshots of every screen.
+    # 6. The kiosk: a window beside the boards' live previews, or screenshots of every screen.
     if not headless:
+        # Closing the previews is allowed (not a service); the kiosk window ends the demo.
+        watch = procs.start("board-watch", ["board", "watch", str(demo.boards)], service=False)
+        _say(f"      and live in a second window: juwu board watch {demo.boards}")
         _say("6/6 kiosk window open (close it or press Ctrl-C to stop the demo)")
         kiosk = procs.start("kiosk", ["kiosk", "--windowed"], service=False)
+        watch_reported = False
         while kiosk.proc.poll() is None:
             procs.check_alive()
+            if not watch_reported and watch.proc.poll() not in (None, 0):
+                watch_reported = True
+                _say(f"      the board previews stopped (exit {watch.proc.returncode}); "
+                     f"see {watch.log}")
             time.sleep(POLL_S * 5)  # watching children, not waiting for a result
         if kiosk.proc.returncode != 0:
             raise DemoError(f"the kiosk stopped (exit {kiosk.proc.returncode}):\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -26,8 +27,10 @@ from content.db import CacheError, open_cache
 from content.models import BoardStatus, DisplayLogEntry
 
 from .driver import Board, Driver
+from .preview_window import LATEST_PNG, SNAPSHOT_SCALE, STATE_FILE, page_png, write_atomically
 from .protocols import PROTOCOLS, LocalProtocolError
 from .render import FontNotFoundError
+from .service import run_service, stop_service
 from .simhost import PtyHost, SimulatorHost, TcpHost
 from .simulator import Faults, Simulator, make_simulator, save_png
 from .transport import SerialPort, TransportError
@@ -93,7 +96,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--listen", default="pty", metavar="pty|PORT",
                    help="'pty' (prints its path) or a TCP port on 127.0.0.1 (0 = any)")
     p.add_argument("--link", type=Path, help="with pty: also reachable at this path")
-    p.add_argument("--png-dir", type=Path, help="save a PNG each time the display changes")
+    p.add_argument("--png-dir", type=Path,
+                   help="save a PNG each time the display changes (`board watch DIR` shows "
+                        "them live)")
     f = p.add_argument_group(
         "faults", "rehearse what the driver must survive; change them while it runs by typing "
         "commands on stdin: " + "; ".join(FAULT_COMMANDS))
@@ -107,6 +112,19 @@ def register(subparsers: Any) -> None:
                    help="line noise sent before every reply, e.g. 'a5 00 ff'")
     f.add_argument("--bytes-per-s", type=float, metavar="N",
                    help="slow link: bytes per second each way (9600 baud 8N1 = 960)")
+
+    p = _add(sub, "watch", cmd_watch,
+             "a window showing live what simulated boards show (their --png-dir folders)")
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR",
+                   help="a `board simulate --png-dir` folder, or a folder of them (one per "
+                        "board, named after it, as `juwu demo` keeps in boards/)")
+    p.add_argument("--screenshot", type=Path, metavar="FILE",
+                   help="draw the window once without a display, save it as a PNG, exit")
+    p.add_argument("--poll-s", type=float, default=0.5,
+                   help="look for changes this often (default 0.5 s)")
+    p.add_argument("--page-s", type=float, default=5.0,
+                   help="each page of a longer text shows this long (default 5 s, as "
+                        "page_s of a board)")
 
 
 def _hex(value: str) -> bytes:
@@ -225,8 +243,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     except (ValueError, LocalProtocolError, FontNotFoundError) as e:
         cache.close()
         return _fail(str(e), EXIT_USAGE)
-    with _stop_on_signals(driver.stop):
-        driver.run(once=args.once)
+    with _stop_on_signals(lambda: stop_service(driver)):
+        run_service(driver, once=args.once)  # READY=1, watchdog pings (docs/operations.md)
     cache.close()
     return EXIT_OK
 
@@ -295,7 +313,7 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
     sim = make_simulator(args.protocol, w, h, args.address, faults=faults)
     if args.png_dir:
         args.png_dir.mkdir(parents=True, exist_ok=True)
-    snapshots = _Snapshots(sim, args.png_dir)
+    snapshots = _Snapshots(sim, args.png_dir, args.protocol)
     host: SimulatorHost
     try:
         if args.listen == "pty":
@@ -322,6 +340,38 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
             pass
     host.close()
     print(f"stopped after {host.received} bytes; {snapshots.count} snapshots", flush=True)
+    return EXIT_OK
+
+
+# -- watch ---------------------------------------------------------------------------
+def cmd_watch(args: argparse.Namespace, config: Config) -> int:
+    """Live previews of simulated boards: the window polls their --png-dir folders."""
+    from content.demo_pipeline import has_display
+
+    from . import preview_window
+
+    try:
+        feeds = preview_window.discover(args.dirs)
+    except FileNotFoundError as e:
+        return _fail(str(e), EXIT_USAGE)
+    if not feeds:
+        return _fail(f"no simulated boards in {', '.join(str(d) for d in args.dirs)}: give "
+                     "the --png-dir of `juwu board simulate`, or the folder holding several",
+                     EXIT_USAGE)
+    if args.screenshot is None and not has_display():
+        return _fail("no display (DISPLAY/WAYLAND_DISPLAY unset): the window cannot open; "
+                     "--screenshot FILE draws it without one", EXIT_USAGE)
+    if args.poll_s <= 0 or args.page_s < 0:
+        return _fail("--poll-s must be > 0 and --page-s >= 0", EXIT_USAGE)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    saved = preview_window.run(feeds, kivy_home=config.data_dir / "kivy-board-watch",
+                               screenshot=args.screenshot, poll_s=args.poll_s,
+                               page_s=args.page_s)
+    if args.screenshot is not None:
+        if saved is None:
+            return _fail("the window closed before it was drawn")
+        print(f"{len(feeds)} board{'s' * (len(feeds) > 1)} -> {saved}")
     return EXIT_OK
 
 
@@ -388,13 +438,33 @@ def _console(sim: Simulator, host: SimulatorHost) -> None:
 
 
 class _Snapshots:
-    """Saves a PNG whenever what the simulated board shows changes."""
+    """Saves a PNG whenever what the simulated board shows changes, for people and for
+    ``juwu board watch`` (the folder's format: display_driver/preview_window.py)."""
 
-    def __init__(self, sim: Simulator, directory: Path | None) -> None:
+    def __init__(self, sim: Simulator, directory: Path | None, protocol: str) -> None:
         self.sim = sim
         self.directory = directory
+        self.protocol = protocol
         self.count = 0
         self._last: object = (sim.pages, sim.brightness)  # report changes, not pings
+        self._write_state()  # a watcher shows the unlit board before the first change
+
+    def _write_state(self) -> None:
+        """``board.json``, written last: what the board is and which PNGs are current."""
+        if self.directory is None:
+            return
+        g = self.sim.geometry
+        state = {"protocol": self.protocol, "width": g.width, "height": g.height,
+                 "address": self.sim.address, "scale": SNAPSHOT_SCALE,
+                 "snapshot": self.count, "pages": max(1, len(self.sim.pages)) if self.count else 0,
+                 "brightness": self.sim.brightness}
+        write_atomically(self.directory / STATE_FILE,
+                         lambda tmp: tmp.write_text(json.dumps(state) + "\n", encoding="utf-8"))
+
+    def _save(self, name: str, page: int) -> None:
+        assert self.directory is not None
+        write_atomically(self.directory / name, lambda tmp: save_png(
+            self.sim, tmp, page, scale=SNAPSHOT_SCALE))
 
     def __call__(self) -> None:
         state = (self.sim.pages, self.sim.brightness)
@@ -405,7 +475,8 @@ class _Snapshots:
         n = len(self.sim.pages)
         if self.directory is not None:
             for i in range(max(1, n)):
-                save_png(self.sim, self.directory / f"{self.count:04d}-p{i + 1}.png", i)
-            save_png(self.sim, self.directory / "latest.png", 0)
+                self._save(page_png(self.count, i + 1), i)
+            self._save(LATEST_PNG, 0)
+            self._write_state()
         print(f"display changed: {n} page{'s' * (n != 1)}, brightness {self.sim.brightness}",
               flush=True)

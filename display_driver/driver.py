@@ -15,6 +15,8 @@ connection forgets what the boards on that port show, since they may have lost p
 
 The clock (community-local naive time) and the sleep are injected, so tests run a
 simulated day in milliseconds; a real run sleeps on an Event that SIGINT/SIGTERM set.
+Each worker beats a heartbeat as its loop moves on; :meth:`Driver.stuck` is the check
+behind systemd's watchdog (display_driver.liveness).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ from content.db import Cache, CacheError, unit_of_work
 from content.models import Announcement, BoardState, BoardStatus, Community, DisplayLogEntry
 from content.schedule import ScheduledItem, decide
 
+from .liveness import TURN_BUDGET_S, Heartbeat, describe_port, stuck
 from .protocols import (
     PROTOCOLS,
     AlphaSign,
@@ -57,7 +61,14 @@ from .protocols.onbon import (
     sanitize_font_card_text,
 )
 from .render import Renderer, default_renderer
-from .transport import Backoff, PortRegistry, PortUnavailable, SerialPort, TransportError
+from .transport import (
+    Backoff,
+    PortRegistry,
+    PortUnavailable,
+    SerialPort,
+    TransportError,
+    exchange_budget_s,
+)
 
 if TYPE_CHECKING:  # imported by the caller that wants it: TUF is heavy for `board preview`
     from content.sync.periodic import PeriodicSync
@@ -253,6 +264,17 @@ class Board:
         port.exchange(frames, None, gap_s=gap)
         self.ping(port)
 
+    def send_budget_s(self, frames: Sequence[bytes]) -> float:
+        """The longest one :meth:`send` of ``frames`` may legitimately block (liveness)."""
+        p = self.protocol
+        sizes = [len(f) for f in frames]
+        if p.replies_to_show:
+            return exchange_budget_s(self.serial, sizes, timeout_s=self.cfg.timeout_s)
+        gap = getattr(p, "chunk_gap_s", 0.0)
+        return (exchange_budget_s(self.serial, sizes, timeout_s=None, gap_s=gap)
+                + exchange_budget_s(self.serial, [len(p.encode_ping())],
+                                    timeout_s=self.cfg.timeout_s))
+
     def ping(self, port: SerialPort) -> None:
         """Raises TransportError unless the board answers its status request."""
         port.exchange([self.protocol.encode_ping()], self.protocol.reply_parser(),
@@ -370,6 +392,8 @@ class PortWorker:
         self.runtime = {b.name: BoardRuntime() for b in boards}
         self._items: list[ScheduledItem] = []
         self._community = driver.config.community.name
+        self.heartbeat = Heartbeat(describe_port(port.url, [b.name for b in boards]),
+                                   driver.monotonic)
         port.listeners.append(self)
 
     # PortListener
@@ -385,6 +409,7 @@ class PortWorker:
     def step(self, now: dt.datetime) -> dt.datetime:
         """Bring every board of this port up to date; returns when to step again."""
         d = self.driver
+        self.heartbeat.beat(TURN_BUDGET_S, "reading the cache")
         try:
             with unit_of_work(d.cache) as s:
                 self._items = load_items(s, now)
@@ -418,6 +443,7 @@ class PortWorker:
 
     def _step_board(self, board: Board, now: dt.datetime) -> dt.datetime:
         rt = self.runtime[board.name]
+        self.heartbeat.beat(TURN_BUDGET_S, f"updating {board.name}")
         want, until = self._want(board, now)
         refresh = dt.timedelta(seconds=board.cfg.refresh_s)
         due = rt.sent_at is None or now >= rt.sent_at + refresh
@@ -464,7 +490,10 @@ class PortWorker:
 
     def _send(self, board: Board, frames: Sequence[bytes]) -> str | None:
         error = "not sent"
-        for _ in range(self.driver.settings.attempts_per_update):
+        attempts = self.driver.settings.attempts_per_update
+        self.heartbeat.beat(TURN_BUDGET_S + attempts * board.send_budget_s(frames),
+                            f"sending to {board.name}")
+        for _ in range(attempts):
             try:
                 board.send(self.port, frames)
                 return None
@@ -553,7 +582,8 @@ class Driver:
                  clock: Clock | None = None, sleep: Sleep | None = None,
                  settings: DriverSettings | None = None,
                  ports: PortRegistry | None = None,
-                 periodic: PeriodicSync | None = None) -> None:
+                 periodic: PeriodicSync | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.cache = cache
         # Sync in the background: boards read the cache in fresh sessions each tick, so
@@ -564,6 +594,7 @@ class Driver:
         self.clock: Clock = clock or (lambda: dt.datetime.now(tz).replace(tzinfo=None))
         self._stop = threading.Event()
         self.sleep: Sleep = sleep or self._stop.wait
+        self.monotonic = monotonic  # heartbeats (a test may fast-forward it)
         st = self.settings
         self.ports = ports or PortRegistry(lambda url, s: SerialPort(url, s, backoff=Backoff(
             initial_s=st.reconnect_initial_s, max_s=st.reconnect_max_s)))
@@ -579,6 +610,11 @@ class Driver:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    def stuck(self) -> str | None:
+        """The watchdog check: None while every worker keeps its heartbeat, else which
+        boards' worker is stuck and doing what (display_driver.liveness)."""
+        return stuck(w.heartbeat for w in self.workers)
 
     def stop(self) -> None:
         """Ask every worker to finish its tick and return (signal handlers call this)."""
@@ -620,6 +656,8 @@ class Driver:
                                     name=f"board-port-{w.port.url}") for w in self.workers]
         if self.periodic is not None and not once:
             self.periodic.start()
+        for w in self.workers:
+            w.heartbeat.beat(TURN_BUDGET_S, "starting")
         for t in threads:
             t.start()
         for t in threads:
@@ -638,9 +676,11 @@ class Driver:
                 log.exception("%s: unexpected error; continuing", worker.port.url)
                 nxt = now + dt.timedelta(seconds=self.settings.poll_s)
             if once:
-                return
-            delay = (nxt - self.clock()).total_seconds()
-            self.sleep(max(delay, MIN_SLEEP_S))
+                break
+            delay = max((nxt - self.clock()).total_seconds(), MIN_SLEEP_S)
+            worker.heartbeat.beat(delay + TURN_BUDGET_S, "waiting for the next update")
+            self.sleep(delay)
+        worker.heartbeat.finished()
 
     def shutdown(self) -> None:
         now = self.clock()

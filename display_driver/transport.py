@@ -256,6 +256,23 @@ class SerialPort:
                                f"foreign replies ({result.ignored[-1]})")
 
 
+def exchange_budget_s(settings: SerialSettings, frame_sizes: Sequence[int], *,
+                      timeout_s: float | None, gap_s: float = 0.0) -> float:
+    """The longest :meth:`SerialPort.exchange` may legitimately block on these frames.
+
+    One write may hit ``WRITE_TIMEOUT_S`` (a stuck adapter: the exchange ends there); each
+    frame costs its wire time twice (written and drained, then again in the reply
+    deadline), its gap and, when a reply is awaited (``timeout_s``), the reply timeout and
+    one more read. The driver's liveness check (display_driver.liveness) allows this.
+    """
+    total = WRITE_TIMEOUT_S
+    for n in frame_sizes:
+        total += 2 * settings.wire_time_s(n) + gap_s
+        if timeout_s is not None:
+            total += timeout_s + POLL_S
+    return total
+
+
 def _who(address: int | None) -> str:
     return "?" if address is None else f"at address {address}"
 

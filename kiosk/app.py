@@ -29,7 +29,8 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
-from kiosk import screens, systemd
+from content import systemd
+from kiosk import screens
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
 from kiosk.settings import KioskSettings, PinGate

@@ -122,22 +122,3 @@ def test_qr_payload_and_matrix_match_qrcodes_own() -> None:
     data = luminance_bytes(matrix)
     assert len(data) == n * n and data[-n * QUIET_ZONE:] == b"\xff" * n * QUIET_ZONE
     assert qr_matrix("tel:01065123456") != matrix
-
-
-def test_systemd_notify_and_watchdog_interval(tmp_path: Path) -> None:
-    import os
-    import socket
-
-    from kiosk.systemd import notify, watchdog_interval_s
-
-    assert not notify("READY=1", environ={})
-    path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
-        server.bind(path)
-        assert notify("WATCHDOG=1", environ={"NOTIFY_SOCKET": path})
-        assert server.recv(64) == b"WATCHDOG=1"
-    assert not notify("READY=1", environ={"NOTIFY_SOCKET": str(tmp_path / "gone")})
-    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
-    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000",
-                                "WATCHDOG_PID": str(os.getpid() + 1)}) is None
-    assert watchdog_interval_s({}) is None

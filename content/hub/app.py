@@ -34,7 +34,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.config import HubConfig
@@ -302,8 +302,16 @@ def create_app(data_dir: Path, config: HubConfig) -> FastAPI:
                              replied_at=(r.replied_at or r.received_at).isoformat(),
                              replied_by=r.replied_by) for r in rows]
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["ops"], responses={503: {}})
+    def healthz() -> JSONResponse:
+        """200 when the hub can serve: answered from the thread pool after reading the
+        database, so a hung loop, pool or database shows (systemd's watchdog asks this)."""
+        try:
+            with sessions() as s:
+                s.scalar(select(HubFeedback.id).limit(1))
+        except SQLAlchemyError as e:
+            return JSONResponse({"status": "database unavailable",
+                                 "error": type(e).__name__}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     return app

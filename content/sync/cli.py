@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -246,19 +247,22 @@ class HubDatabaseUnusable(Exception):
 
 
 def cmd_hub_serve(args: argparse.Namespace, config: Config) -> int:
-    import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
     from content.hub.app import create_app
     from content.hub.migrate import HubSchemaError
+    from content.hub.serve import serve
 
     try:
         app = create_app(_hub_dir(args, config), config.hub)
     except (OSError, ValueError, HubSchemaError, SQLAlchemyError) as e:
         return _fail(f"cannot start the hub: {e}")
-    uvicorn.run(app, host=args.host or config.hub.host, port=args.port or config.hub.port,
-                proxy_headers=True, log_level="info")
-    return EXIT_OK
+    # Our own messages (the watchdog's) beside uvicorn's, which has its own handlers.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s",
+                        stream=sys.stderr)
+    # uvicorn, plus READY=1 and watchdog pings under systemd (docs/operations.md)
+    started = serve(app, args.host or config.hub.host, args.port or config.hub.port)
+    return EXIT_OK if started else EXIT_ERROR
 
 
 def _hub_db(args: argparse.Namespace, config: Config) -> Any:
