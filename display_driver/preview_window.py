@@ -14,12 +14,9 @@ inside :func:`prepare_kivy` and after it: this module stays importable without a
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from PIL import Image
+
+from content.fonts import find_ui_font
 
 from .bitmap import Bitmap
 from .render import bitmap_from_image
@@ -36,10 +35,6 @@ STATE_FILE: Final = "board.json"
 LATEST_PNG: Final = "latest.png"
 SNAPSHOT_SCALE: Final = 4  # screen pixels per LED in the simulator's PNGs
 LIT_RED: Final = (LED_OFF_RGB[0] + round(LED_ON_RGB[0] * 0.35)) // 2  # dimmest lit vs unlit
-FONT_CANDIDATES: Final = (  # the kiosk's font (kiosk/boot.py), which draws Simplified forms
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-)
 BACKGROUND: Final = (0.05, 0.05, 0.05, 1)
 PAD: Final = 12
 LABEL_H: Final = 30
@@ -174,22 +169,9 @@ def discover(paths: Iterable[Path]) -> list[BoardFeed]:
 
 
 def find_cjk_font() -> Path | None:
-    """WenQuanYi Micro Hei (the kiosk's font), else any Simplified-Chinese font fontconfig
-    knows; None: the labels fall back to English in Kivy's own font."""
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run([fc_list, ":lang=zh-cn", "file"], capture_output=True,
-                             text=True, timeout=10, check=False).stdout
-        files = sorted((line.split(":")[0].strip() for line in out.splitlines() if line),
-                       key=lambda f: "microhei" not in f.lower())
-        if files:
-            return Path(files[0])
-    return None
+    """The kiosk's font, else any Simplified-Chinese font fontconfig knows; None: the
+    labels fall back to English in Kivy's own font."""
+    return find_ui_font(fontconfig=True)
 
 
 def chrome_height(n_boards: int) -> int:

@@ -10,12 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-FONT_CANDIDATES = (
-    # WenQuanYi Micro Hei (fonts-wqy-microhei) draws Simplified forms; Debian's Noto CJK .ttc
-    # opens its Japanese face first, which draws some common characters the Japanese way.
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-)
+from content.fonts import UI_FONT_PACKAGE, find_ui_font
 
 
 class FontMissingError(RuntimeError):
@@ -28,11 +23,11 @@ def find_font(preferred: str = "") -> Path:
     Raises:
         FontMissingError: neither `preferred` nor a known WenQuanYi file exists.
     """
-    for candidate in (preferred, *FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
+    font = find_ui_font(preferred)
+    if font is not None:
+        return font
     raise FontMissingError(
-        "no Simplified-Chinese font found; install fonts-wqy-microhei (./dev setup does) "
+        f"no Simplified-Chinese font found; install {UI_FONT_PACKAGE} (./dev setup does) "
         "or set font = \"/path/to/font.ttf\" in kiosk.toml")
 
 

@@ -54,4 +54,4 @@ def test_unreachable_hub_and_missing_root(tmp_path: Path) -> None:
 def test_doctor_command(tmp_path: Path) -> None:
     result = run(tmp_path, "doctor", "--json")
     names = {c["name"] for c in json.loads(result.stdout)}
-    assert {"configuration", "cache", "schema", "sync"} <= names
+    assert {"configuration", "cache", "schema", "sync", "board font", "kiosk font"} <= names
