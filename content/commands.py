@@ -428,13 +428,13 @@ def render_finance_table(d: Disclosure) -> str:
 
 def service_dict(s: Service) -> dict[str, Any]:
     return {"uid": s.uid, "name": s.name, "kind": s.kind.value, "address": s.address,
-            "phone": s.phone, "hours": s.hours, "notes": s.notes}
+            "phone": s.phone, "hours": s.hours, "notes": s.notes, "map_url": s.map_url}
 
 
 def render_service(s: Service) -> str:
     lines = [f"{s.name}（{s.kind.label}）"]
     for label, value in (("地址", s.address), ("电话", s.phone), ("时间", s.hours),
-                         ("说明", s.notes)):
+                         ("说明", s.notes), ("地图", s.map_url)):
         if value:
             lines.append(f"  {label}：{value}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from content.blobs import BlobStore
 from content.config import Config, DisclosureConfig
 from content.models import (
+    MAP_URL_MAX,
     Announcement,
     Attachment,
     AuditEntry,
@@ -50,6 +52,7 @@ from content.search_index import index_disclosures, index_services
 UID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SECTIONS = ("community", "disclosure", "service", "announcement", "feedback", "survey_response")
 MAX_FILE_BYTES = 8 << 20
+SERVICE_FIELDS = ("name", "kind", "address", "phone", "hours", "notes", "map_url")
 E = TypeVar("E")
 
 
@@ -240,6 +243,14 @@ class _Fields:
             self.error(key, f"{value!r} is not a valid uid (1-64 of a-z 0-9 . _ -)")
         return value
 
+    def url(self, key: str, max_len: int) -> str:
+        """An optional http(s) link: what a resident's phone opens from a QR code."""
+        value = self.text(key, required=False, max_len=max_len)
+        if value and not _is_web_url(value):
+            self.error(key, f"{value[:120]!r} is not an http:// or https:// link with a host "
+                            "(and no spaces)")
+        return value
+
     def choice(self, key: str, enum_cls: Callable[[str], E], required: bool = True,
                default: E | None = None) -> E | None:
         value = self.get(key, str, required)
@@ -251,6 +262,17 @@ class _Fields:
             allowed = ", ".join(m.value for m in enum_cls)  # type: ignore[attr-defined]
             self.error(key, f"{value!r} is not one of: {allowed}")
             return default
+
+
+def _is_web_url(value: str) -> bool:
+    if any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0  # reading .port checks it
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok
 
 
 def _type_name(kind: type) -> str:
@@ -464,12 +486,14 @@ def _parse_attachments(f: _Fields, base_dir: Path | None) -> tuple[AttachmentSpe
 
 
 def _parse_service(entry: Entry, errors: list[str]) -> dict[str, Any]:
-    f = _Fields(entry, errors, {"uid", "name", "kind", "address", "phone", "hours", "notes"})
+    f = _Fields(entry, errors, {"uid", "name", "kind", "address", "phone", "hours", "notes",
+                                "map_url"})
     return {
         "where": f.where, "uid": f.uid(), "name": f.text("name", max_len=200),
         "kind": f.choice("kind", ServiceKind, default=ServiceKind.OTHER),
         "address": f.text("address", False, 300), "phone": f.text("phone", False, 50),
         "hours": f.text("hours", False, 200), "notes": f.text("notes", False),
+        "map_url": f.url("map_url", MAP_URL_MAX),
     }
 
 
@@ -687,7 +711,7 @@ def _apply_disclosure(session: Session, spec: DisclosureSpec, existing: dict[str
 def _apply_service(session: Session, s: dict[str, Any], report: ImportReport,
                    actor: str) -> Service | None:
     """Stage a new or changed service; None when unchanged."""
-    values = {k: s[k] for k in ("name", "kind", "address", "phone", "hours", "notes")}
+    values = {k: s[k] for k in SERVICE_FIELDS}
     row = session.scalars(select(Service).where(Service.uid == s["uid"])).one_or_none()
     if row is None:
         row = Service(uid=s["uid"], **values)

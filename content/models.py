@@ -48,6 +48,7 @@ intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
 uid_str = Annotated[str, mapped_column(String(64), unique=True, index=True)]
 name_str = Annotated[str, mapped_column(String(200))]
 timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=False))]
+MAP_URL_MAX = 500  # a longer link makes a QR code too dense to scan from a screen
 
 
 class Category(enum.StrEnum):
@@ -335,6 +336,8 @@ class Service(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     hours: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A map link (http/https) the kiosk shows as a second QR code; "" when there is none.
+    map_url: Mapped[str] = mapped_column(String(MAP_URL_MAX), default="", server_default="")
 
 
 class Announcement(Base):

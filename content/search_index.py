@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from content.models import Category, Disclosure, SearchDoc, Service
 
@@ -204,7 +204,11 @@ def rebuild(session: Session) -> int:
         session.execute(text(f"INSERT INTO {table}({table}) VALUES ('delete-all')"))
     session.execute(delete(SearchDoc))
     disclosures = list(session.scalars(select(Disclosure)))
-    services = list(session.scalars(select(Service)))
+    # Only the columns the index reads: migration 0002 runs this on a schema that lacks
+    # the columns added after it (service.map_url, 0004).
+    services = list(session.scalars(select(Service).options(load_only(
+        Service.uid, Service.name, Service.kind, Service.address, Service.phone,
+        Service.hours, Service.notes))))
     index_disclosures(session, disclosures, new=True)
     index_services(session, services, new=True)
     return len(disclosures) + len(services)

@@ -34,6 +34,7 @@ from kiosk import screens
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
 from kiosk.settings import KioskSettings, PinGate
+from kiosk.speech import Speaker, find_command
 from kiosk.worker import Worker, describe
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.worker = Worker()
         self.vocabulary = Vocabulary()
         self.pin_gate = PinGate(settings.admin_pin_hash)
+        self.speaker = Speaker(find_command(settings.tts_command))  # 朗读 (kiosk/speech.py)
         self.history: list[str] = []
         self.last_touch = time.monotonic()
         self.errors = 0
@@ -186,6 +188,7 @@ class KioskApp(App):  # type: ignore[misc]
         return False  # F1 must not open Kivy's settings panel on a public kiosk
 
     def on_stop(self) -> None:
+        self.speaker.stop()
         self.worker.shutdown()
         ExceptionManager.handlers[:] = [h for h in ExceptionManager.handlers
                                         if not isinstance(h, _ReturnHome)]

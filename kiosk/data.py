@@ -23,6 +23,7 @@ from content.db import Cache, unit_of_work
 from content.formatting import cn_date, period_text, yuan
 from content.models import (
     Announcement,
+    Attachment,
     BoardStatus,
     Category,
     Direction,
@@ -60,6 +61,7 @@ from content.submissions import (
     submit_feedback,
     submit_survey,
 )
+from kiosk.pdfpages import PDF_MEDIA_TYPE
 
 if TYPE_CHECKING:
     from content.sync.outbox import RelayReport
@@ -125,6 +127,7 @@ class AttachmentView:
     name: str
     media_type: str
     path: str  # where the blob is; "" when it has not arrived yet
+    sha256: str = ""  # names the blob's rendered pages (kiosk.pdfpages)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class ServiceRow:
     phone: str
     hours: str
     notes: str
+    map_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,7 @@ class KioskData:
             blobs = BlobStore(self.config.blob_dir)
             attachments = [AttachmentView(
                 a.name, a.media_type,
-                str(blobs.path_for(a.sha256)) if blobs.has(a.sha256) else "")
+                str(blobs.path_for(a.sha256)) if blobs.has(a.sha256) else "", a.sha256)
                 for a in d.attachments]
             finance = None
             if d.finance is not None:
@@ -383,7 +387,7 @@ class KioskData:
             stmt = stmt.where(Service.kind == ServiceKind(kind))
         with self._session() as s:
             return [ServiceRow(v.uid, v.name, v.kind.label, v.address, v.phone, v.hours,
-                               v.notes) for v in s.scalars(stmt)]
+                               v.notes, v.map_url) for v in s.scalars(stmt)]
 
     def _ticket_view(self, fb: Feedback, today: dt.date) -> TicketView:
         return TicketView(fb.ticket, fb.topic, fb.text, reply_state(fb, today),
@@ -468,7 +472,7 @@ class KioskData:
         return SyncNowResult(outcome.status.value, outcome.message, report)
 
     def samples(self) -> dict[str, str]:
-        """Items worth showing in a screenshot tour: a finance table, a correction, a ticket."""
+        """Items worth a screenshot: a finance table, a correction, a PDF, a ticket."""
         today = self.today()
         out: dict[str, str] = {}
         with self._session() as s:
@@ -479,6 +483,11 @@ class KioskData:
                                   .where(Disclosure.supersedes_id.is_not(None))).first()
             if corrected:
                 out["correction"] = corrected
+            with_pdf = s.scalars(select(Disclosure.uid).join(Disclosure.attachments)
+                                 .where(Attachment.media_type == PDF_MEDIA_TYPE)
+                                 .order_by(Disclosure.publish_on.desc())).first()
+            if with_pdf:
+                out["pdf"] = with_pdf
             ticket = s.scalars(select(Feedback.ticket).where(Feedback.reply_text.is_not(None))
                                .order_by(Feedback.submitted_at.desc())).first()
             if ticket:

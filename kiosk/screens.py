@@ -6,11 +6,17 @@ typed; called on idle) and ``has_input()``. Layout is in ``kv/<screen>.kv``.
 
 from __future__ import annotations
 
+import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.metrics import sp
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.graphics import Color, Line
+from kivy.graphics.texture import Texture
+from kivy.metrics import dp, sp
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -18,6 +24,7 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
 
@@ -27,6 +34,7 @@ from content.submissions import FeedbackReceipt, SubmissionError, new_idempotenc
 from kiosk.data import (
     CATEGORY_ORDER,
     AdminView,
+    AttachmentView,
     DetailView,
     HomeView,
     Row,
@@ -35,7 +43,10 @@ from kiosk.data import (
     TicketView,
     blob_exists,
 )
+from kiosk.pdfpages import MAX_PAGES as MAX_PDF_PAGES
+from kiosk.pdfpages import PageImage, PageRenderer, PdfUnreadable, is_pdf, page_cache_dir
 from kiosk.qr import tel_payload
+from kiosk.speech import spoken_text
 from kiosk.widgets import KButton, KLabel, KTitle, KToggle, TableRow, TileButton, WrapLabel
 
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
@@ -218,8 +229,14 @@ class DetailScreen(KioskScreen):
     uid = StringProperty("")
     view: DetailView | None = ObjectProperty(None, allownone=True)
     title = StringProperty("")
+    speaking = BooleanProperty(False)
+    _ticket = 0  # a new fill or a reset drops the PDF pages still on their way
+    _read_button: KButton | None = None
+    _attachments: KTitle | None = None
+    _poll: Any = None  # the Clock event watching the speech
 
     def show(self, **params: Any) -> None:
+        self.stop_reading()
         self.uid = params["uid"]
         self.loading = True
         uid = self.uid
@@ -237,10 +254,16 @@ class DetailScreen(KioskScreen):
 
     def _fill(self, v: DetailView) -> None:
         t = app().t
+        self._ticket += 1
         box = self.ids.content
         box.clear_widgets()
         add = box.add_widget
         add(KLabel(text=f"{v.heading} · {t['status.' + v.status]}"))
+        self._read_button = self._attachments = None
+        if app().speaker.available:
+            self._read_button = KButton(on_release=lambda *_: self.toggle_reading())
+            self.on_speaking(self, self.speaking)
+            add(self._read_button)
         if v.newest_uid != v.uid:
             add(KButton(text=t["detail.newer"],
                         on_release=lambda *_: app().go("detail", uid=v.newest_uid)))
@@ -267,14 +290,118 @@ class DetailScreen(KioskScreen):
                 add(KButton(text=label, disabled=rev.shown,
                             on_release=lambda _b, uid=rev.uid: app().go("detail", uid=uid)))
         if v.attachments:
-            add(KTitle(text=t["detail.attachments"]))
+            self._attachments = KTitle(text=t["detail.attachments"])
+            add(self._attachments)
+            pdfs: list[tuple[AttachmentView, BoxLayout]] = []
             for a in v.attachments:
                 if a.media_type.startswith("image/") and blob_exists(a.path):
                     add(Image(source=a.path, size_hint_y=None, height=400, fit_mode="contain"))
                 add(KLabel(text=f"{a.name}（{a.media_type}）"))
+                if is_pdf(a.media_type) and blob_exists(a.path):
+                    pages = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(8))
+                    pages.bind(minimum_height=pages.setter("height"))
+                    add(pages)
+                    pdfs.append((a, pages))
+            self._show_pdfs(self._ticket, pdfs, MAX_PDF_PAGES)
         add(KButton(text=t["detail.ask"],
                     on_release=lambda *_: app().go("ask", disclosure_uid=v.uid,
                                                    disclosure_title=v.title)))
+
+    def _show_pdfs(self, ticket: int, pdfs: list[tuple[AttachmentView, BoxLayout]],
+                   budget: int) -> None:
+        """Each PDF's pages into its box, one document after another, one page per worker
+        call (other screens' questions wait behind one page at most); at most `budget`
+        pages in all. A PDF that cannot be shown says so in its box; the page stays."""
+        if not pdfs or ticket != self._ticket:
+            return
+        (a, box), rest = pdfs[0], pdfs[1:]
+        t = app().t
+        status = KLabel(text=t["detail.pdf_loading"])
+        box.add_widget(status)
+        renderer = PageRenderer(page_cache_dir(app().data.config.data_dir))
+        path, sha = Path(a.path), a.sha256
+        width = int(Window.width - dp(52))  # the content's width: padding and scroll bar
+
+        def failed(error: BaseException) -> None:
+            if ticket != self._ticket:
+                return
+            if isinstance(error, PdfUnreadable):
+                status.text = t[f"detail.pdf_{error.reason}"]
+            else:
+                status.text = t["detail.pdf_damaged"]
+                logging.getLogger(__name__).warning("kiosk: PDF %s not shown: %s", a.name,
+                                                    error, exc_info=error)
+            self._show_pdfs(ticket, rest, budget)
+
+        def counted(total: int) -> None:
+            if ticket != self._ticket:
+                return
+            status.text = t["detail.pdf_pages"].format(n=total)
+            step(0, total, min(total, budget))
+
+        def step(index: int, total: int, shown: int) -> None:
+            if index < shown:
+                app().run_io(lambda: renderer.page(path, sha, index, width),
+                             lambda page: landed(page, index, total, shown), failed)
+                return
+            if total > shown:
+                box.add_widget(KLabel(text=t["detail.pdf_more"].format(n=total - shown)))
+            self._show_pdfs(ticket, rest, budget - shown)
+
+        def landed(page: PageImage, index: int, total: int, shown: int) -> None:
+            if ticket != self._ticket:
+                return
+            try:
+                box.add_widget(page_widget(page))
+            except Exception as e:  # e.g. a texture the GPU refuses: say so, stay here
+                failed(e)
+                return
+            box.add_widget(KLabel(text=t["detail.pdf_page"].format(i=index + 1, n=total),
+                                  halign="center", color=app().c_muted))
+            step(index + 1, total, shown)
+
+        app().run_io(lambda: renderer.count(path), counted, failed)
+
+    def scroll_to_attachments(self) -> None:
+        """Bring the attachments to the top of the view (the screenshot tour's PDF pages)."""
+        title, scroll, content = self._attachments, self.ids.scroll, self.ids.content
+        if title is None or title.parent is None or content.height <= scroll.height:
+            return
+        top = title.top - content.y + dp(8)  # from the content's bottom
+        scroll.scroll_y = min(1.0, max(0.0, (top - scroll.height)
+                                       / (content.height - scroll.height)))
+
+    def toggle_reading(self) -> None:
+        """朗读: speak the page, or stop if it is being spoken."""
+        speaker = app().speaker
+        if speaker.speaking():
+            self.stop_reading()
+            return
+        if self.view is None:
+            return
+        speaker.speak(spoken_text(self.view))
+        self.speaking = speaker.speaking()
+        if self.speaking:  # the button turns back when the speech ends by itself
+            self._poll = Clock.schedule_interval(self._check_speaking, 0.5)
+
+    def _check_speaking(self, _dt: float) -> bool:
+        self.speaking = app().speaker.speaking()
+        return self.speaking  # False unschedules
+
+    def stop_reading(self) -> None:
+        app().speaker.stop()
+        self.speaking = False
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+
+    def on_speaking(self, _screen: Any, speaking: bool) -> None:
+        if self._read_button is not None:
+            self._read_button.text = app().t["detail.stop_reading" if speaking
+                                             else "detail.read_aloud"]
+
+    def on_leave(self, *_args: Any) -> None:
+        self.stop_reading()
 
     def _finance(self, v: DetailView) -> None:
         assert v.finance is not None
@@ -293,7 +420,30 @@ class DetailScreen(KioskScreen):
                          emphasis=True))
 
     def reset(self) -> None:
+        self.stop_reading()
+        self._ticket += 1
         self.view = None
+
+
+def page_widget(page: PageImage) -> Image:
+    """A PDF page: its pixels (decoded on the worker) uploaded as a texture, as tall as the
+    width it gets allows (never enlarged)."""
+    texture = Texture.create(size=(page.width, page.height), colorfmt="rgb")
+    texture.blit_buffer(page.rgb, colorfmt="rgb", bufferfmt="ubyte")
+    texture.flip_vertical()  # the pixels come top row first, OpenGL starts at the bottom
+    image = Image(texture=texture, size_hint_y=None, height=page.height, fit_mode="contain")
+    image.bind(width=lambda w, width: setattr(
+        w, "height", min(page.height, width * page.height / page.width)))
+    with image.canvas.after:  # a white page's edge on a light background: a grey frame
+        Color(0.55, 0.55, 0.55, 1)
+        frame = Line(width=1)
+
+    def place(*_args: Any) -> None:
+        w, h = image.norm_image_size
+        frame.rectangle = (image.center_x - w / 2, image.center_y - h / 2, w, h)
+
+    image.bind(pos=place, size=place)
+    return image
 
 
 class SearchScreen(KioskScreen):
@@ -415,7 +565,8 @@ class ServicesScreen(KioskScreen):
         if self.highlight:
             rows = sorted(rows, key=lambda r: r.uid != self.highlight)
         self.rows = [{"name": r.name, "kind": r.kind, "address": r.address, "phone": r.phone,
-                      "hours": r.hours, "notes": r.notes, "qr": tel_payload(r.phone)}
+                      "hours": r.hours, "notes": r.notes, "qr": tel_payload(r.phone),
+                      "map_qr": r.map_url}
                      for r in rows]
 
 

@@ -36,6 +36,9 @@ class KioskSettings:
     admin_pin_hash: str = ""         # written by `juwu kiosk --set-pin`; empty: no admin
     screen_diagonal_in: float = 21.5  # for touch targets of at least 15 mm
     font: str = ""                   # a CJK font file; empty: WenQuanYi Micro Hei
+    # Read-aloud: argv of a program that speaks UTF-8 text from its stdin; empty: espeak-ng
+    # (Mandarin) if installed; "off": no read-aloud button (kiosk.speech).
+    tts_command: tuple[str, ...] | str = ()
 
     def with_pin(self, pin: str) -> KioskSettings:
         return replace(self, admin_pin_hash=hash_pin(pin))
@@ -63,6 +66,9 @@ def load_settings(data_dir: Path) -> KioskSettings:
     for key, value in raw.items():
         if key not in known:
             raise SettingsError(f"{path}: unknown key {key} (known: {', '.join(known)})")
+        if key == "tts_command":
+            values[key] = _command(path, key, value)
+            continue
         default = getattr(KioskSettings(), key)
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -74,6 +80,15 @@ def load_settings(data_dir: Path) -> KioskSettings:
     if settings.idle_timeout_s < 10:
         raise SettingsError(f"{path}: idle_timeout_s: at least 10 seconds")
     return settings
+
+
+def _command(path: Path, key: str, value: Any) -> tuple[str, ...] | str:
+    """A list of argv (non-empty strings), or the word "off"."""
+    if value == "off":
+        return "off"
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise SettingsError(f'{path}: {key}: expected a list of strings or "off", got {value!r}')
 
 
 def save_settings(data_dir: Path, settings: KioskSettings) -> Path:

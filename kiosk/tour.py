@@ -52,6 +52,9 @@ def tour_steps(app: Any, samples: dict[str, str]) -> list[tuple[str, Callable[[]
     if "correction" in samples:
         steps.append(("detail-correction",
                       lambda: app.go("detail", uid=samples["correction"])))
+    if "pdf" in samples:
+        steps.append(("detail-pdf", lambda: app.go("detail", uid=samples["pdf"])))
+        steps.append(("detail-pdf-pages", lambda: app.screen("detail").scroll_to_attachments()))
     steps += [
         ("search", search),
         ("services", lambda: app.go("services")),

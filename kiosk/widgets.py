@@ -116,9 +116,11 @@ class RowItem(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):  # type: igno
 
 
 class ServiceItem(RecycleDataViewBehavior, BoxLayout):  # type: ignore[misc]
-    """A service with its QR code (``qr``: a tel: link for the phone number)."""
+    """A service with its QR codes (``qr``: a tel: link for the phone number; ``map_qr``:
+    its map link, "" when it has none)."""
 
     qr = StringProperty("")
+    map_qr = StringProperty("")
     name = StringProperty("")
     kind = StringProperty("")
     address = StringProperty("")

@@ -91,7 +91,8 @@ MINI: dict[str, Any] = {
         {"uid": "svc-repair", "name": "老王家电维修", "kind": "repair", "address": "幸福路20号",
          "phone": "13800000001", "hours": "8:00-18:00", "notes": "上门维修电梯以外的家电"},
         {"uid": "svc-health", "name": "社区卫生服务站", "kind": "health", "address": "幸福路18号",
-         "phone": "0571-80000000", "hours": "周一至周六 8:00-17:00", "notes": ""},
+         "phone": "0571-80000000", "hours": "周一至周六 8:00-17:00", "notes": "",
+         "map_url": "https://uri.amap.com/marker?position=120.15507,30.27415"},
     ],
     "announcement": [
         {"uid": "ann-water", "text": "明日9:00-12:00停水，请提前储水", "valid_from":

@@ -39,6 +39,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PUBLISH_ON = dt.date(2026, 6, 1)
+MAP_URL = "https://uri.amap.com/marker?position=116.39747,39.90873"
 
 
 class Switchboard:
@@ -140,7 +141,7 @@ def content_mapping(n: int = 2, *, extra_title: str = "") -> dict[str, Any]:
         "community": {"name": "幸福里社区", "code": "xingfuli"},
         "disclosure": items,
         "service": [{"uid": "svc-repair", "name": "便民维修点", "kind": "repair",
-                     "phone": "010-1234"}],
+                     "phone": "010-1234", "map_url": MAP_URL}],
     }
 
 

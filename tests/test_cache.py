@@ -14,11 +14,13 @@ from sqlalchemy.orm import sessionmaker
 from content.config import Config
 from content.db import (
     APPLICATION_ID,
+    SCHEMA_HEAD,
     Cache,
     CacheError,
     integrity_problems,
     make_engine,
     open_cache,
+    schema_revision,
     unit_of_work,
 )
 from content.importer import RawContent, import_content
@@ -34,6 +36,12 @@ def test_new_cache_is_wal_marked_and_at_head(cache: Cache) -> None:
         assert conn.exec_driver_sql("PRAGMA application_id").scalar_one() == APPLICATION_ID
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
     assert current_revision(cache.engine) == head_revision()
+
+
+def test_schema_head_constant_is_alembics_head(cache: Cache) -> None:
+    # open_cache skips Alembic when the cache is at SCHEMA_HEAD: a new migration must bump it.
+    assert head_revision() == SCHEMA_HEAD
+    assert schema_revision(cache.engine) == head_revision()
 
 
 def test_reopening_keeps_content(loaded: Cache) -> None:
@@ -170,3 +178,38 @@ def test_loading_twice_changes_nothing(loaded: Cache, config: Config) -> None:
     with loaded.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Disclosure)) == 6
         assert s.scalar(text("SELECT count(*) FROM search_doc")) == 8
+
+
+def test_upgrade_gives_existing_services_an_empty_map_link(tmp_path: Path,
+                                                             config: Config) -> None:
+    # A service stored by the first schema: migration 0002 indexes it (reading only the
+    # columns that existed then), 0004 adds map_url = "" to it.
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(path)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO service (uid, name, kind, address, phone, hours, notes) VALUES "
+            "('svc-old', '社区卫生服务站', 'health', '幸福路18号', '0571-80000000', '', '')")
+    upgrade(engine, "0003")
+    with engine.connect() as conn:
+        columns = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(service)")}
+    assert "map_url" not in columns
+    engine.dispose()
+    cache = open_cache(path)
+    assert current_revision(cache.engine) == head_revision()
+    with cache.sessions() as s:
+        (old,) = s.scalars(select(Service)).all()
+        assert (old.uid, old.map_url) == ("svc-old", "")
+        assert [h.uid for h in search(s, "卫生", today=TODAY).hits] == ["svc-old"]
+    url = "https://uri.amap.com/marker?position=120.15507,30.27415"
+    with unit_of_work(cache) as s:
+        report = import_content(s, RawContent.from_mapping({"service": [
+            {"uid": "svc-old", "name": "社区卫生服务站", "kind": "health",
+             "address": "幸福路18号", "phone": "0571-80000000", "map_url": url}]}), config)
+    assert report.updated["service"] == 1
+    with cache.sessions() as s:
+        assert s.scalars(select(Service.map_url)).one() == url
+    cache.close()

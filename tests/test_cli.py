@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from content.db import SCHEMA_HEAD
 from content.export import write_content_dir
 from tests.conftest import mini
 
@@ -54,7 +55,7 @@ def test_init_reports_the_cache(tmp_path: Path) -> None:
     assert result.returncode == 0
     info = json.loads(result.stdout)
     assert info["database"] == str(tmp_path / "cache.sqlite3")
-    assert info["schema_revision"] == "0003"
+    assert info["schema_revision"] == SCHEMA_HEAD
 
 
 def test_search_text_and_json(data: Path) -> None:

@@ -26,7 +26,7 @@ KEYS = {
     "disclosure": {"uid", "category", "kind", "title", "body", "publish_on", "take_down_on",
                    "period_start", "period_end", "supersedes", "correction_note", "sign_offs",
                    "finance", "attachments"},
-    "service": {"uid", "name", "kind", "address", "phone", "hours", "notes"},
+    "service": {"uid", "name", "kind", "address", "phone", "hours", "notes", "map_url"},
     "announcement": {"uid", "text", "valid_from", "valid_until", "rrule", "duration_minutes",
                      "priority", "boards", "emergency"},
     "feedback": {"ticket", "kind", "topic", "text", "submitted_at", "disclosure", "contact_name",
@@ -182,6 +182,10 @@ def check_services(data: dict[str, Any]) -> None:
     assert len(services) >= 50
     assert {s["kind"] for s in services} == SERVICE_KINDS
     assert all("phone" in s or "address" in s for s in services)
+    maps = [s["map_url"] for s in services if "map_url" in s]
+    assert len(maps) >= 3
+    assert all(u.startswith("https://uri.amap.com/marker?position=") and len(u) < 80
+               for u in maps)
 
 
 def check_announcements(data: dict[str, Any], anchor: dt.date) -> None:

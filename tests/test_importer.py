@@ -245,3 +245,76 @@ def test_any_entry_is_loaded_or_refused_with_messages(section: str, entry: dict[
         parse(RawContent.from_mapping({section: [entry]}), config.disclosure)
     except ContentError as e:
         assert e.errors and all(isinstance(m, str) and m for m in e.errors)
+
+
+# --- services' map links -----------------------------------------------------------------
+
+
+def service(**extra: Any) -> dict[str, Any]:
+    return {"uid": "svc-map", "name": "社区卫生服务站", "kind": "health", **extra}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("javascript:alert(1)", "is not an http:// or https:// link"),
+        ("ftp://example.com/map", "is not an http:// or https:// link"),
+        ("https://", "is not an http:// or https:// link"),
+        ("https://uri.amap.com/marker?name=社区 卫生", "is not an http:// or https:// link"),
+        ("https://example.com:99999/", "is not an http:// or https:// link"),
+        ("https://example.com/" + "x" * 500, "longer than 500 characters"),
+        ("https://example.com/\x07", "contains control characters"),
+        (42, "map_url: expected text, got int"),
+    ],
+)
+def test_bad_map_links_are_refused_by_name(config: Config, url: Any, expected: str) -> None:
+    errors = errors_of(config, {"service": [service(map_url=url)]})
+    assert any(e.startswith("x.toml: service[0] (svc-map): map_url: ") and expected in e
+               for e in errors), errors
+
+
+def test_map_link_is_stored_exported_and_updated(tmp_path: Path, cache: Cache,
+                                                 config: Config) -> None:
+    from content.models import Service
+
+    url = "https://uri.amap.com/marker?position=120.21874,30.24987"
+    content = {"service": [service(map_url=url), service(uid="svc-plain", name="修鞋")]}
+    directory = tmp_path / "content"
+    write_content_dir(content, directory)
+    assert "map_url = " in (directory / "services.toml").read_text(encoding="utf-8")
+    with unit_of_work(cache) as s:
+        import_content(s, read_content_dir(directory), config)
+    with cache.sessions() as s:
+        stored = {uid: url for uid, url in s.execute(select(Service.uid, Service.map_url))}
+    assert stored == {"svc-map": url, "svc-plain": ""}
+    content["service"][0]["map_url"] = "http://example.com/new"
+    with unit_of_work(cache) as s:
+        report = import_content(s, RawContent.from_mapping(content), config)
+    assert report.updated["service"] == 1 and report.unchanged["service"] == 1
+    with cache.sessions() as s:
+        assert s.scalars(select(Service.map_url).where(Service.uid == "svc-map")).one() == (
+            "http://example.com/new")
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # config: read-only
+@given(url=st.one_of(st.text(max_size=80),
+                     st.builds(lambda scheme, rest: scheme + rest,
+                               st.sampled_from(["http://", "https://", "HTTP://", "http:/",
+                                                "https:///", ""]),
+                               st.text(max_size=60))))
+def test_any_map_link_is_stored_as_a_web_link_or_refused(config: Config, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parsed = parse(RawContent.from_mapping({"service": [service(map_url=url)]}),
+                       config.disclosure)
+    except ContentError as e:
+        assert all("map_url" in m for m in e.errors), e.errors
+        return
+    stored = parsed.services[0]["map_url"]
+    assert stored == url
+    if url:
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https") and parts.hostname
+        assert not any(c.isspace() for c in url) and len(url) <= 500

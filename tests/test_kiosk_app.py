@@ -9,7 +9,9 @@ Screenshots land in $JUWU_KIOSK_SCREENSHOTS or <pytest basetemp>/kiosk-screensho
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -586,3 +588,273 @@ def test_long_chinese_text_breaks_by_the_rules(app: Any) -> None:
     finally:
         box.remove_widget(label)
         box.remove_widget(row)
+
+
+# --- PDF attachments, read-aloud, map QR codes -------------------------------------------
+
+
+def add_disclosure(kiosk_cache: tuple[Cache, Any], directory: Path, uid: str, title: str,
+                   files: dict[str, bytes]) -> None:
+    """A disclosure (2025, archived: the other tests' lists stay as they are) with attachments
+    `files` (name → bytes), imported from a content directory like staff would."""
+    from content.export import write_content_dir
+    from content.importer import import_content, read_content_dir
+    from tests.conftest import disclosure
+
+    cache, config = kiosk_cache
+    content = directory / uid
+    (content / "attachments").mkdir(parents=True)
+    for name, data in files.items():
+        (content / "attachments" / name).write_bytes(data)
+    item = disclosure(uid, title, "施工方案及图纸见附件。", dt.date(2025, 3, 3), kind="stage",
+                      attachments=[{"path": f"attachments/{name}", "name": name,
+                                    "media_type": "application/pdf"} for name in files])
+    write_content_dir({"disclosure": [item]}, content)
+    with unit_of_work(cache) as s:
+        import_content(s, read_content_dir(content), config)
+
+
+def pdf_boxes(detail: Any) -> list[Any]:
+    """The boxes that hold each PDF's status line and pages, in page order."""
+    return [w for w in reversed(detail.ids.content.children)
+            if type(w).__name__ == "BoxLayout"]
+
+
+def box_texts(box: Any) -> list[str]:
+    return [w.text for w in reversed(box.children) if type(w).__name__ == "KLabel"]
+
+
+def box_pages(box: Any) -> list[Any]:
+    return [w for w in reversed(box.children) if type(w).__name__ == "Image"]
+
+
+def test_pdf_attachment_is_shown_as_pages(app: Any, kiosk_cache: tuple[Cache, Any],
+                                          tmp_path: Path, shots_dir: Path) -> None:
+    from kivy.metrics import dp
+
+    from kiosk.pdfpages import MAX_WIDTH, page_cache_dir
+    from kiosk.tour import save_screenshot
+    from tests.pdf_support import COLOURS, pdf_bytes
+
+    pdf = pdf_bytes(3)
+    add_disclosure(kiosk_cache, tmp_path, "pdf-plan", "小区监控改造施工方案公示",
+                   {"施工方案.pdf": pdf})
+    app.go("detail", uid="pdf-plan")
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None and detail.view.uid == "pdf-plan")
+    (box,) = pdf_boxes(detail)
+    pump(app, lambda: len(box_pages(box)) == 3, timeout_s=20)
+    assert box_texts(box) == ["共 3 页", "第 1 页 / 共 3 页", "第 2 页 / 共 3 页",
+                              "第 3 页 / 共 3 页"]
+    assert app.sm.current == "detail"
+    width = min(MAX_WIDTH, int(app.root.width - dp(52)))  # the content's width, capped
+    for colour, page in zip(COLOURS, box_pages(box), strict=False):
+        texture = page.texture
+        assert texture.size[0] == width and texture.size[1] > width  # A4, portrait
+        # The page's own colour, read back from the GPU texture (RGBA, bottom row first).
+        w, h = texture.size
+        pixels = texture.pixels
+        i = ((h // 2) * w + w // 2) * 4
+        assert all(abs(a - b) <= 12 for a, b in zip(pixels[i:i + 3], colour, strict=True))
+        assert page.height == pytest.approx(min(h, page.width * h / w), abs=1)
+    sha = hashlib.sha256(pdf).hexdigest()
+    cached = page_cache_dir(kiosk_cache[1].data_dir)
+    files = {p.name: p.stat().st_ino for p in cached.glob(f"{sha}-*.png")}
+    assert sorted(files) == [f"{sha}-{i:04d}-{width}.png" for i in (1, 2, 3)]
+    detail.scroll_to_attachments()  # the screenshot tour's "detail-pdf-pages"
+    pump(app, min_frames=3)
+    scroll = detail.ids.scroll
+    title = one(detail.ids.content, "KTitle", "附件")
+    top = scroll.to_window(scroll.x, scroll.top)[1]
+    assert 0 < top - title.to_window(title.x, title.top)[1] < dp(20)  # at the top of the view
+    save_screenshot(shots_dir / "test-detail-pdf.png")
+    # Shown again: the same files, not rendered again.
+    app.go("home")
+    app.go("detail", uid="pdf-plan")
+    pump(app, lambda: detail.view is not None and len(pdf_boxes(detail)) == 1
+         and len(box_pages(pdf_boxes(detail)[0])) == 3, timeout_s=10)
+    assert {p.name: p.stat().st_ino for p in cached.glob(f"{sha}-*.png")} == files
+
+
+def test_long_pdf_shows_its_first_pages_and_says_how_many_more(
+        app: Any, kiosk_cache: tuple[Cache, Any], tmp_path: Path) -> None:
+    from kiosk.pdfpages import MAX_PAGES
+    from tests.pdf_support import pdf_bytes
+
+    add_disclosure(kiosk_cache, tmp_path, "pdf-long", "物业服务合同公示",
+                   {"合同.pdf": pdf_bytes(MAX_PAGES + 3, size=(300, 200))})
+    app.go("detail", uid="pdf-long")
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None and detail.view.uid == "pdf-long")
+    (box,) = pdf_boxes(detail)
+    pump(app, lambda: len(box_texts(box)) == MAX_PAGES + 2, timeout_s=60)
+    assert len(box_pages(box)) == MAX_PAGES
+    texts = box_texts(box)
+    assert texts[0] == f"共 {MAX_PAGES + 3} 页"
+    assert texts[MAX_PAGES] == f"第 {MAX_PAGES} 页 / 共 {MAX_PAGES + 3} 页"
+    assert texts[-1] == "还有 3 页未显示，如需查阅请到服务台"
+
+
+def test_damaged_and_locked_pdfs_say_so_and_the_page_still_works(
+        app: Any, kiosk_cache: tuple[Cache, Any], tmp_path: Path) -> None:
+    from tests.pdf_support import GARBAGE_PDF, encrypted_pdf_bytes, pdf_bytes
+
+    add_disclosure(kiosk_cache, tmp_path, "pdf-bad", "加装电梯设计图纸公示",
+                   {"损坏.pdf": GARBAGE_PDF, "加密.pdf": encrypted_pdf_bytes(),
+                    "图纸.pdf": pdf_bytes(1)})
+    errors = app.errors
+    app.go("detail", uid="pdf-bad")
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None and detail.view.uid == "pdf-bad")
+    damaged, locked, good = pdf_boxes(detail)
+    pump(app, lambda: len(box_pages(good)) == 1, timeout_s=20)
+    assert box_texts(damaged) == ["此PDF文件已损坏，无法显示"] and not box_pages(damaged)
+    assert box_texts(locked) == ["此PDF文件设有密码，无法显示"] and not box_pages(locked)
+    assert box_texts(good) == ["共 1 页", "第 1 页 / 共 1 页"]
+    assert app.sm.current == "detail" and app.errors == errors
+    tap(app, app.root.ids.btn_locale)  # in English too
+    pump(app, lambda: len(pdf_boxes(detail)) == 3
+         and len(box_pages(pdf_boxes(detail)[2])) == 1, timeout_s=20)
+    assert box_texts(pdf_boxes(detail)[1]) == [
+        "This PDF is password-protected and cannot be shown"]
+    tap(app, app.root.ids.btn_locale)
+    pump(app, lambda: len(pdf_boxes(detail)) == 3 and bool(box_texts(pdf_boxes(detail)[0]))
+         and box_texts(pdf_boxes(detail)[0])[0] == "此PDF文件已损坏，无法显示")
+    detail.ids.scroll.scroll_y = 0
+    pump(app, min_frames=3)
+    tap(app, one(detail.ids.content, "KButton", "对此提问"))
+    pump(app, lambda: app.sm.current == "ask")
+    assert app.screen("ask").disclosure_uid == "pdf-bad"
+
+
+@pytest.fixture
+def speaker(app: Any, tmp_path: Path) -> Iterator[Path]:
+    """The app speaking through a real stand-in engine (tests/test_kiosk_speech.py), which
+    writes what it was given to the file yielded."""
+    from kiosk.speech import Speaker, find_command
+    from tests.test_kiosk_speech import listener
+
+    command, out = listener(tmp_path)
+    original = app.speaker
+    app.speaker = Speaker(find_command(command))
+    try:
+        yield out
+    finally:
+        app.speaker.stop()
+        app.speaker = original
+
+
+def read_aloud_button(detail: Any) -> Any:
+    hits = [b for b in find(detail.ids.content, "KButton")
+            if b.text in ("朗读", "停止朗读", "Read aloud", "Stop reading")]
+    return hits[0] if hits else None
+
+
+def open_finance(app: Any) -> Any:
+    app.go("detail", uid="cw-2026-q1")
+    detail = app.screen("detail")
+    pump(app, lambda: detail.view is not None and detail.view.uid == "cw-2026-q1")
+    return detail
+
+
+def spoken_pid(out: Path) -> int:
+    pid_file = Path(f"{out}.pid")
+    deadline = time.monotonic() + 5
+    while not pid_file.exists():
+        assert time.monotonic() < deadline, "the engine never started"
+        time.sleep(0.02)
+    return int(pid_file.read_text())
+
+
+def wait_gone(app: Any, pid: int) -> None:
+    pump(app, lambda: not Path(f"/proc/{pid}").exists(), timeout_s=5)
+
+
+def test_read_aloud_speaks_the_page_and_stops_on_a_second_tap(
+        app: Any, speaker: Path) -> None:
+    out = speaker
+    detail = open_finance(app)
+    button = read_aloud_button(detail)
+    assert button is not None and button.text == "朗读"
+    tap(app, button)
+    pid = spoken_pid(out)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("2026年第一季度财务公开。\n")
+    assert "本季度收支情况如下表。" in text and "期末结余六万七千七百六十五元五角。" in text
+    assert detail.speaking and button.text == "停止朗读"
+    tap(app, button)
+    assert not detail.speaking and button.text == "朗读"
+    wait_gone(app, pid)
+
+
+def test_leaving_the_page_or_idling_stops_the_speech(
+        app: Any, speaker: Path) -> None:
+    out = speaker
+    detail = open_finance(app)
+    tap(app, read_aloud_button(detail))
+    pid = spoken_pid(out)
+    tap(app, app.root.ids.btn_home)
+    assert app.sm.current == "home"
+    wait_gone(app, pid)
+    assert not detail.speaking
+    Path(f"{out}.pid").unlink()
+    detail = open_finance(app)
+    tap(app, read_aloud_button(detail))
+    pid = spoken_pid(out)
+    app.last_touch = time.monotonic() - app.settings.idle_timeout_s - 1
+    pump(app, lambda: app.sm.current == "home", timeout_s=3)
+    wait_gone(app, pid)
+
+
+def test_read_aloud_button_turns_back_when_the_speech_ends(app: Any, tmp_path: Path) -> None:
+    from kiosk.speech import Speaker
+
+    original = app.speaker
+    app.speaker = Speaker((sys.executable, "-c", "import sys; sys.stdin.read()"))
+    try:
+        detail = open_finance(app)
+        button = read_aloud_button(detail)
+        tap(app, button)
+        pump(app, lambda: not detail.speaking, timeout_s=5)
+        assert button.text == "朗读"
+    finally:
+        app.speaker = original
+
+
+def test_no_speech_engine_no_read_aloud_button(app: Any, tmp_path: Path) -> None:
+    from kiosk.speech import Speaker, find_command
+
+    original = app.speaker
+    try:
+        for setting in ("off", [str(tmp_path / "no-such-engine")]):
+            app.speaker = Speaker(find_command(setting))
+            detail = open_finance(app)
+            assert read_aloud_button(detail) is None
+            assert one(detail.ids.content, "KButton", "对此提问")
+    finally:
+        app.speaker = original
+
+
+def test_services_show_a_map_qr_code_where_there_is_a_link(app: Any) -> None:
+    from kiosk.qr import qr_matrix
+    from tests.conftest import MINI
+
+    links = {s["name"]: s.get("map_url", "") for s in MINI["service"]}
+    assert any(links.values()) and not all(links.values())
+    app.go("services")
+    services = app.screen("services")
+    pump(app, lambda: len(services.rows) == 2)
+    pump(app, lambda: len(rv_rows(app, "services", "list")) == 2)
+    for item in rv_rows(app, "services", "list"):
+        code = item.ids.map_qr
+        url = links[item.name]
+        assert code.payload == url
+        if url:
+            assert code.matrix == qr_matrix(url) and code.width > 0
+            assert code.parent.width > 0 and code.parent.opacity == 1
+            assert one(code.parent, "Label", "地图")
+            assert code.texture.size == (len(code.matrix), len(code.matrix))
+        else:
+            assert code.texture is None and code.parent.width == 0
+        assert one(item.ids.qr.parent, "Label", "电话")
+

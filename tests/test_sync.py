@@ -16,7 +16,7 @@ from tuf.api.metadata import Metadata, TargetFile, Targets, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
 from content.importer import ContentError
-from content.models import AuditEntry, Disclosure, SyncState
+from content.models import AuditEntry, Disclosure, Service, SyncState
 from content.search import search
 from content.sync.bundle import BundleError, FileRef, Manifest, parse_manifest, part_target
 from content.sync.client import SyncStatus, read_state
@@ -24,6 +24,7 @@ from content.sync.keys import CryptoSigner, load_signer
 from content.sync.publish import PublishRefused, publish
 from tests.conftest import TODAY
 from tests.sync_support import (
+    MAP_URL,
     PUBLISH_ON,
     Device,
     Hub,
@@ -82,6 +83,8 @@ def test_publish_sync_search_and_no_change_poll(tmp_path: Path, hub: Hub, dev: D
                         .where(AuditEntry.action == "sync-apply")) == 1
     sha = hashlib.sha256(pdf).hexdigest()
     assert (dev.config.blob_dir / sha[:2] / sha).read_bytes() == pdf
+    with dev.cache.sessions() as s:  # a service's map link travels like its other fields
+        assert s.scalars(select(Service.map_url)).one() == MAP_URL
     st = state(dev)
     assert st["version"] == "1" and st["last_result"] == "updated" and "last_error" not in st
 
@@ -117,10 +120,12 @@ def test_publish_refuses_invalid_content_with_every_error(tmp_path: Path, hub: H
     mapping = content_mapping(2)
     mapping["disclosure"][0]["take_down_on"] = PUBLISH_ON + dt.timedelta(days=3)
     mapping["disclosure"][1]["sign_offs"] = mapping["disclosure"][1]["sign_offs"][:2]
+    mapping["service"][0]["map_url"] = "javascript:alert(1)"
     with pytest.raises(ContentError) as e:
         publish_dir(hub, write_content(tmp_path / "bad", mapping))
     text = "\n".join(e.value.errors)
     assert "at least 10 days" in text and "missing the supervision" in text
+    assert "map_url: 'javascript:alert(1)' is not an http:// or https:// link" in text
     assert hub.client().status()["targets_version"] == 0  # nothing was sent
 
 

@@ -2611,11 +2611,29 @@ SERVICES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
 )
 
 
+# Map links (高德地图 markers, the kiosk shows them as a second QR code) for the places a
+# resident walks to. Short on purpose: a longer link makes a denser code, harder to scan.
+MAP_POSITIONS = {
+    "culture-station": (120.21826, 30.25012),
+    "health-station": (120.21874, 30.24987),
+    "vaccination": (120.22391, 30.25306),
+    "canteen-xingfuli": (120.21702, 30.24893),
+    "hotline-police": (120.22518, 30.25417),
+}
+
+
+def map_url(position: tuple[float, float]) -> str:
+    lon, lat = position
+    return f"https://uri.amap.com/marker?position={lon:.5f},{lat:.5f}"
+
+
 def _services() -> list[Row]:
     rows: list[Row] = []
     for uid, name, kind, address, phone, hours, notes in SERVICES:
         row: Row = {"uid": f"svc-{uid}", "name": name, "kind": kind}
-        optional = {"address": address, "phone": phone, "hours": hours, "notes": notes}
+        position = MAP_POSITIONS.get(uid)
+        optional = {"address": address, "phone": phone, "hours": hours, "notes": notes,
+                    "map_url": map_url(position) if position else ""}
         row.update((k, v) for k, v in optional.items() if v)  # absent rather than empty
         rows.append(row)
     return rows
