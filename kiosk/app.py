@@ -33,6 +33,7 @@ from content import systemd
 from kiosk import screens
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
+from kiosk.memory import TRIM_INTERVAL_S, release_free_heap
 from kiosk.settings import KioskSettings, PinGate
 from kiosk.speech import Speaker, find_command
 from kiosk.worker import Worker, describe
@@ -162,6 +163,7 @@ class KioskApp(App):  # type: ignore[misc]
 
     def build(self) -> Frame:
         Builder.load_file(str(KV_DIR / "app.kv"))
+        Window.clearcolor = self.c_bg
         root = Frame()
         root.sm.transition = NoTransition()  # instant: elderly users, slow boards
         ExceptionManager.add_handler(_ReturnHome(self))
@@ -171,6 +173,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._tick_clock(0)
         Clock.schedule_interval(self._tick_clock, 1)
         Clock.schedule_interval(self._check_idle, 1)
+        Clock.schedule_interval(lambda _dt: release_free_heap(), TRIM_INTERVAL_S)
         self._root = root
         self.go("home")
         # Under systemd (Type=notify): ready after the first frame; watchdog pings from
@@ -180,6 +183,9 @@ class KioskApp(App):  # type: ignore[misc]
         if interval:
             Clock.schedule_interval(lambda _dt: systemd.notify("WATCHDOG=1"), interval)
         return root
+
+    def on_c_bg(self, _app: Any, colour: list[float]) -> None:
+        Window.clearcolor = colour
 
     def load_kv(self, filename: str | None = None) -> bool:
         return False  # the kv files are loaded explicitly from KV_DIR, never by class name

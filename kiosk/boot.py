@@ -53,6 +53,10 @@ def prepare(*, kivy_home: Path, windowed: bool, size: tuple[int, int] = (1920, 1
     Config.set("graphics", "borderless", "0" if windowed else "1")
     Config.set("graphics", "show_cursor", "1" if windowed else "0")
     Config.set("graphics", "allow_screensaver", "0")  # the screen never blanks
+    # No multisample anti-aliasing: the UI is axis-aligned rectangles and text that FreeType
+    # already smooths, so MSAA changes no pixel worth seeing but doubles the fill cost of
+    # every frame (2x on software GL here: bench/kiosk_bench.py).
+    Config.set("graphics", "multisamples", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red multitouch dots
 
 

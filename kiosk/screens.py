@@ -47,7 +47,7 @@ from kiosk.pdfpages import MAX_PAGES as MAX_PDF_PAGES
 from kiosk.pdfpages import PageImage, PageRenderer, PdfUnreadable, is_pdf, page_cache_dir
 from kiosk.qr import tel_payload
 from kiosk.speech import spoken_text
-from kiosk.widgets import KButton, KLabel, KTitle, KToggle, TableRow, TileButton, WrapLabel
+from kiosk.widgets import KButton, KLabel, KTitle, KToggle, Recycler, TileButton
 
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
 PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
@@ -119,7 +119,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
     def _rows(self, rows: list[Row]) -> list[dict[str, Any]]:
         t = app().t
-        return [{"uid": r.uid, "title": r.title, "subtitle": r.subtitle,
+        return [{"item_uid": r.uid, "title": r.title, "subtitle": r.subtitle,
                  "status": t[f"status.{r.status}"], "doc_type": r.doc_type} for r in rows]
 
 
@@ -226,7 +226,7 @@ class BrowseScreen(KioskScreen):
 
 
 class DetailScreen(KioskScreen):
-    uid = StringProperty("")
+    item_uid = StringProperty("")  # not `uid`: Kivy's own (see widgets.RowItem)
     view: DetailView | None = ObjectProperty(None, allownone=True)
     title = StringProperty("")
     speaking = BooleanProperty(False)
@@ -235,11 +235,14 @@ class DetailScreen(KioskScreen):
     _attachments: KTitle | None = None
     _poll: Any = None  # the Clock event watching the speech
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recycler = Recycler()
+
     def show(self, **params: Any) -> None:
         self.stop_reading()
-        self.uid = params["uid"]
+        self.item_uid = uid = params["uid"]
         self.loading = True
-        uid = self.uid
         app().run_io(lambda: app().data.detail(uid), self._loaded)
 
     def _loaded(self, view: DetailView | None) -> None:
@@ -256,8 +259,8 @@ class DetailScreen(KioskScreen):
         t = app().t
         self._ticket += 1
         box = self.ids.content
-        box.clear_widgets()
-        add = box.add_widget
+        self.recycler.harvest(box)
+        add, row = box.add_widget, self.recycler.row
         add(KLabel(text=f"{v.heading} · {t['status.' + v.status]}"))
         self._read_button = self._attachments = None
         if app().speaker.available:
@@ -274,15 +277,15 @@ class DetailScreen(KioskScreen):
         if v.period:
             facts.insert(0, (t["detail.period"], v.period))
         for key, value in facts:
-            add(TableRow([key, value], [0.3, 0.7]))
+            add(row([key, value], [0.3, 0.7]))
         for paragraph in v.paragraphs:  # one label per paragraph: very long labels draw nothing
-            add(WrapLabel(source=paragraph))
+            add(self.recycler.paragraph(paragraph))
         if v.finance is not None:
             self._finance(v)
         if v.sign_offs:
             add(KTitle(text=t["detail.signoffs"]))
             for role, person, date in v.sign_offs:
-                add(TableRow([role, person, date], [0.35, 0.3, 0.35]))
+                add(row([role, person, date], [0.35, 0.3, 0.35]))
         if v.revisions:
             add(KTitle(text=t["detail.revisions"]))
             for rev in v.revisions:
@@ -406,18 +409,18 @@ class DetailScreen(KioskScreen):
     def _finance(self, v: DetailView) -> None:
         assert v.finance is not None
         t, f, add = app().t, v.finance, self.ids.content.add_widget
+        row = self.recycler.row
         weights = (0.12, 0.2, 0.3, 0.2, 0.18)
         aligns = ("left", "left", "left", "right", "left")
         add(KTitle(text=t["detail.finance"]))
-        add(TableRow([t["fin.direction"], t["fin.category"], t["fin.item"], t["fin.amount"],
-                      t["fin.note"]], weights, aligns=aligns, header=True))
+        add(row([t["fin.direction"], t["fin.category"], t["fin.item"], t["fin.amount"],
+                 t["fin.note"]], weights, aligns=aligns, header=True))
         for r in f.rows:
-            add(TableRow([t[f"fin.{r.direction}"], r.category, r.item, r.amount, r.note],
-                         weights, aligns=aligns))
+            add(row([t[f"fin.{r.direction}"], r.category, r.item, r.amount, r.note],
+                    weights, aligns=aligns))
         for key, amount in (("fin.opening", f.opening), ("fin.income_total", f.income),
                             ("fin.expense_total", f.expense), ("fin.closing", f.closing)):
-            add(TableRow([t[key], amount], [0.62, 0.2], aligns=("left", "right"),
-                         emphasis=True))
+            add(row([t[key], amount], [0.62, 0.2], aligns=("left", "right"), emphasis=True))
 
     def reset(self) -> None:
         self.stop_reading()

@@ -858,3 +858,24 @@ def test_services_show_a_map_qr_code_where_there_is_a_link(app: Any) -> None:
             assert code.texture is None and code.parent.width == 0
         assert one(item.ids.qr.parent, "Label", "电话")
 
+
+def test_detail_page_reuses_its_rows_without_leftovers(app: Any) -> None:
+    detail = app.screen("detail")
+
+    def visit(uid: str) -> tuple[list[str], list[Any]]:
+        app.go("detail", uid=uid)
+        pump(app, lambda: detail.view is not None and detail.view.uid == uid
+             and not detail.loading)
+        content = detail.ids.content
+        return [c.source for c in find(content, "TableCell")], find(content, "TableRow")
+
+    finance_cells, finance_rows = visit("cw-2026-q1")
+    assert "3号楼电梯维修" in finance_cells
+    other_cells, other_rows = visit("aff-2026-05")
+    assert "3号楼电梯维修" not in other_cells and "期末结余" not in other_cells
+    assert other_cells[0] == "公开日期" and len(other_rows) < len(finance_rows)
+    again_cells, again_rows = visit("cw-2026-q1")
+    assert again_cells == finance_cells  # the same table, cell by cell, in order
+    # ...drawn by the rows made for the first visit, not new ones.
+    assert {id(r) for r in again_rows} & {id(r) for r in finance_rows}
+    assert len(again_rows) == len(finance_rows)
