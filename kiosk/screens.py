@@ -27,6 +27,7 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
+from kivy.uix.textinput import TextInput
 
 from content.models import Kind
 from content.search import SearchError
@@ -106,6 +107,13 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
     def show(self, **params: Any) -> None:
         pass
+
+    def on_leave(self, *_args: Any) -> None:
+        # A field left focused would keep the system keyboard, and what is typed next
+        # would go to a screen nobody sees.
+        for widget in self.walk(restrict=True):
+            if isinstance(widget, TextInput) and widget.focus:
+                widget.focus = False
 
     def relabel(self) -> None:
         """The locale changed: redo what Python built (kv bindings follow by themselves)."""
@@ -403,7 +411,8 @@ class DetailScreen(KioskScreen):
             self._read_button.text = app().t["detail.stop_reading" if speaking
                                              else "detail.read_aloud"]
 
-    def on_leave(self, *_args: Any) -> None:
+    def on_leave(self, *args: Any) -> None:
+        super().on_leave(*args)
         self.stop_reading()
 
     def _finance(self, v: DetailView) -> None:

@@ -879,3 +879,29 @@ def test_detail_page_reuses_its_rows_without_leftovers(app: Any) -> None:
     # ...drawn by the rows made for the first visit, not new ones.
     assert {id(r) for r in again_rows} & {id(r) for r in finance_rows}
     assert len(again_rows) == len(finance_rows)
+
+
+@pytest.mark.parametrize("screen", ["search", "ask"])
+def test_a_keyboard_and_the_system_ime_type_into_the_field_tapped(app: Any,
+                                                                  screen: str) -> None:
+    # With a keyboard attached, the system's input method (fcitx, ibus) composes Chinese and
+    # SDL hands the finished text to the window: it must land in the field the resident
+    # tapped, exactly as the on-screen keypad's does.
+    from kivy.core.window import Window
+
+    app.go(screen)
+    page = app.screen(screen)
+    field = page.ids.query if screen == "search" else page.ids.text
+    tap(app, field)
+    assert field.focus
+    Window.dispatch("on_textinput", "电梯")
+    pump(app)
+    if screen == "search":
+        assert page.query == "电梯"
+        pump(app, lambda: bool(page.results), timeout_s=3)
+        assert any("电梯" in r["title"] for r in page.results)
+    else:
+        assert page.text == "电梯"
+    app.reset_to_home()  # leaving (idle, home) lets the keyboard go
+    pump(app)
+    assert not field.focus
