@@ -78,6 +78,7 @@ SCREENS: dict[str, type[Screen]] = {
     "answers": screens.AnswersScreen,
     "rate": screens.RateScreen,
     "admin": screens.AdminScreen,
+    "screensaver": screens.ScreensaverScreen,
 }
 
 
@@ -149,7 +150,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.pin_gate = PinGate(settings.admin_pin_hash)
         self.speaker = Speaker(find_command(settings.tts_command))  # 朗读 (kiosk/speech.py)
         self.history: list[str] = []
-        self.last_touch = time.monotonic()
+        self.last_touch = self.last_resident = time.monotonic()  # last_touch: idle reset
         self.errors = 0
         self._admin_taps: list[float] = []
         self._loaded_kv: set[str] = set()
@@ -219,7 +220,7 @@ class KioskApp(App):  # type: ignore[misc]
         return not self.allow_close  # True blocks closing the window
 
     def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
-        self.last_touch = time.monotonic()
+        self.last_touch = self.last_resident = time.monotonic()
         return key == 27 and not self.allow_close  # swallow Escape (Android back too)
 
     def _window_resized(self, _window: Any, size: tuple[int, int]) -> None:
@@ -280,18 +281,24 @@ class KioskApp(App):  # type: ignore[misc]
     # -- idle, clock, accessibility ------------------------------------------------------
 
     def _touched(self, *_args: Any) -> None:
-        self.last_touch = time.monotonic()
+        self.last_touch = self.last_resident = time.monotonic()
 
     def _check_idle(self, _dt: float) -> None:
-        idle = time.monotonic() - self.last_touch
+        now = time.monotonic()
+        idle = now - self.last_touch
         if idle >= self.settings.idle_timeout_s:
-            self.last_touch = time.monotonic()
-            if self.sm.current != "home" or self._has_input():
+            self.last_touch = now
+            if self.sm.current not in ("home", "screensaver") or self._has_input():
                 log.info("kiosk: idle for %.0f s, back to home", idle)
             self.rated_this_session = False
             self.set_large_text(False)
             self.set_high_contrast(False)
-            self.reset_to_home()
+            if self.sm.current != "screensaver":
+                self.reset_to_home()
+        saver_after = self.settings.screensaver_after_s
+        if (saver_after and self.sm.current == "home"
+                and now - self.last_resident >= saver_after):
+            self.go("screensaver")
 
     def _has_input(self) -> bool:
         return any(self.sm.get_screen(n).has_input() for n in self.sm.screen_names)

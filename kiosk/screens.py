@@ -788,6 +788,52 @@ class RateScreen(KioskScreen):
         app().rated_this_session = True
 
 
+class ScreensaverScreen(KioskScreen):
+    """Attract mode (KioskSettings.screensaver_after_s): today's announcements, one at a
+    time, large enough to read in passing; the first touch anywhere goes home and is not
+    passed on to what lies beneath."""
+
+    ROTATE_S = 10.0
+    DRIFT = ((0.5, 0.55), (0.46, 0.5), (0.54, 0.46), (0.5, 0.42), (0.47, 0.58), (0.53, 0.52))
+
+    notes = ListProperty([])
+    note = StringProperty("")
+    counter = StringProperty("")
+    drift = ObjectProperty({"center_x": 0.5, "center_y": 0.55})
+    _index = 0
+    _rotation: Any = None
+
+    def show(self, **params: Any) -> None:
+        app().run_io(app().data.home, self._loaded)
+
+    def _loaded(self, view: HomeView) -> None:
+        self.notes = view.announcements or [app().t["saver.none"]]
+        self._index = -1
+        self.rotate()
+        if self._rotation is None:
+            self._rotation = Clock.schedule_interval(lambda _dt: self.rotate(), self.ROTATE_S)
+
+    def rotate(self) -> None:
+        if not self.notes:
+            return
+        self._index = (self._index + 1) % len(self.notes)
+        self.note = self.notes[self._index]
+        self.counter = (f"{self._index + 1} / {len(self.notes)}" if len(self.notes) > 1
+                        else "")
+        x, y = self.DRIFT[self._index % len(self.DRIFT)]
+        self.drift = {"center_x": x, "center_y": y}
+
+    def on_touch_down(self, touch: Any) -> bool:
+        app().reset_to_home()
+        return True
+
+    def on_leave(self, *args: Any) -> None:
+        super().on_leave(*args)
+        if self._rotation is not None:
+            self._rotation.cancel()
+            self._rotation = None
+
+
 class AdminScreen(KioskScreen):
     syncing = BooleanProperty(False)
     sync_text = StringProperty("")

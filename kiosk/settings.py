@@ -32,6 +32,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class KioskSettings:
     idle_timeout_s: int = 90         # no touch this long: back to home, input cleared
+    screensaver_after_s: int = 300   # on home this long untouched: announcements in large
+                                     # type for passers-by (0: never)
     locale: str = "zh"               # "zh" or "en"
     admin_pin_hash: str = ""         # written by `juwu kiosk --set-pin`; empty: no admin
     screen_diagonal_in: float = 21.5  # for touch targets of at least 15 mm
@@ -79,6 +81,8 @@ def load_settings(data_dir: Path) -> KioskSettings:
     settings = KioskSettings(**values)
     if settings.idle_timeout_s < 10:
         raise SettingsError(f"{path}: idle_timeout_s: at least 10 seconds")
+    if settings.screensaver_after_s and settings.screensaver_after_s < 30:
+        raise SettingsError(f"{path}: screensaver_after_s: 0 (never) or at least 30 seconds")
     return settings
 
 

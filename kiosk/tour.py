@@ -62,6 +62,7 @@ def tour_steps(app: Any, samples: dict[str, str]) -> list[tuple[str, Callable[[]
         ("answers", answers),
         ("rate", lambda: app.go("rate")),
         ("admin", lambda: app.go("admin")),
+        ("screensaver", lambda: app.go("screensaver")),
         ("home-contrast", lambda: (app.set_high_contrast(True), app.go("home"))),
         ("home-en", lambda: (app.set_high_contrast(False), app.toggle_locale(),
                              app.go("home"))),

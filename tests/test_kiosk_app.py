@@ -905,3 +905,43 @@ def test_a_keyboard_and_the_system_ime_type_into_the_field_tapped(app: Any,
     app.reset_to_home()  # leaving (idle, home) lets the keyboard go
     pump(app)
     assert not field.focus
+
+
+def test_screensaver_after_idle_on_home_and_the_first_touch_goes_home(
+        app: Any, shots_dir: Path) -> None:
+    from dataclasses import replace
+
+    from kiosk.tour import save_screenshot
+
+    saved = app.settings
+    app.settings = replace(saved, screensaver_after_s=30)
+    try:
+        app.last_resident = time.monotonic() - 20
+        app._check_idle(0)
+        assert app.sm.current == "home"  # not yet
+        app.go("browse")
+        app.last_resident = time.monotonic() - 31
+        app._check_idle(0)
+        assert app.sm.current == "browse"  # only from home: a resident may be reading
+        app.go("home")
+        app._check_idle(0)
+        saver = app.screen("screensaver")
+        pump(app, lambda: app.sm.current == "screensaver" and bool(saver.note))
+        assert "停水" in saver.note  # the announcement valid at NOW, in large type
+        assert saver.ids.note.font_size > app.screen("home").ids.tiles.children[0].font_size
+        save_screenshot(shots_dir / "test-screensaver.png")
+        before = dict(saver.drift)
+        saver.notes = ["第一条", "第二条"]
+        saver.rotate()
+        assert saver.note == "第二条" and saver.counter == "2 / 2"
+        assert saver.drift != before  # it moves, so nothing burns in
+        saver.rotate()
+        assert saver.note == "第一条" and saver.counter == "1 / 2"
+        # A touch where home has its first tile: home, and the tile is not pressed.
+        tile = find(app.screen("home"), "TileButton")[0]
+        tap(app, tile)
+        pump(app)
+        assert app.sm.current == "home"
+        assert time.monotonic() - app.last_resident < 5
+    finally:
+        app.settings = saved
