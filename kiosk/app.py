@@ -33,6 +33,7 @@ from content import systemd
 from kiosk import screens
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
+from kiosk.logring import RecentLog
 from kiosk.memory import TRIM_INTERVAL_S, release_free_heap
 from kiosk.settings import KioskSettings, PinGate
 from kiosk.speech import Speaker, find_command
@@ -146,6 +147,8 @@ class KioskApp(App):  # type: ignore[misc]
         self.settings = settings
         self.allow_close = allow_close
         self.worker = Worker()
+        self.recent_log = RecentLog()  # for the admin screen; detached in on_stop
+        logging.getLogger().addHandler(self.recent_log)
         self.vocabulary = Vocabulary()
         self.pin_gate = PinGate(settings.admin_pin_hash)
         self.speaker = Speaker(find_command(settings.tts_command))  # 朗读 (kiosk/speech.py)
@@ -195,6 +198,7 @@ class KioskApp(App):  # type: ignore[misc]
         return False  # F1 must not open Kivy's settings panel on a public kiosk
 
     def on_stop(self) -> None:
+        logging.getLogger().removeHandler(self.recent_log)
         self.speaker.stop()
         self.worker.shutdown()
         ExceptionManager.handlers[:] = [h for h in ExceptionManager.handlers

@@ -52,6 +52,7 @@ from kiosk.widgets import KButton, KLabel, KTitle, KToggle, Recycler, TileButton
 
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
 PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
+ADMIN_LOG_LINES = 40  # the admin screen's report is one label: keep it far below ~900 lines
 SUGGESTIONS = ("财务公开", "cwgk", "低保", "电梯", "党费", "维修", "bmfw")
 
 
@@ -889,6 +890,8 @@ class AdminScreen(KioskScreen):
                                                                          text=p.showing)
                                        if p.showing else t["admin.preview_nothing"]))
                 lines.append("    " + t["admin.preview_scheduled"].format(text=p.scheduled))
+        lines += ["", t["admin.logs"], *(f"  {line}" for line in app().recent_log.newest(
+            ADMIN_LOG_LINES))]
         self.report = "\n".join(lines)
 
     def sync_now(self) -> None:

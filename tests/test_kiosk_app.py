@@ -945,3 +945,26 @@ def test_screensaver_after_idle_on_home_and_the_first_touch_goes_home(
         assert time.monotonic() - app.last_resident < 5
     finally:
         app.settings = saved
+
+
+def test_admin_shows_the_recent_log_newest_first_and_keeps_a_bounded_tail(app: Any) -> None:
+    import logging
+
+    logging.getLogger("content.sync.client").warning("管理日志测试：第一条")
+    logging.getLogger("kiosk.screens").error("管理日志测试：第二条")
+    app.go("admin")
+    admin = app.screen("admin")
+    admin.unlocked = True
+    admin.refresh()
+    pump(app, lambda: "管理日志测试：第二条" in admin.report)
+    report = admin.report
+    assert "最近日志" in report
+    assert report.index("第二条") < report.index("第一条")  # newest first
+    assert "WARNING content.sync.client: 管理日志测试：第一条" in report
+    for i in range(500):
+        logging.getLogger("content.sync.outbox").warning("填充 %d", i)
+    newest = app.recent_log.newest(1000)
+    assert len(newest) == 200 and newest[0].endswith("填充 499")
+    admin.refresh()
+    pump(app, lambda: "填充 499" in admin.report)
+    assert admin.report.count("填充") == 40  # the report stays one readable label
