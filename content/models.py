@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -502,4 +503,9 @@ class BoardStatus(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     showing_uid: Mapped[str | None] = mapped_column(String(64))
+    # What the board was last confirmed showing, as the simulator decodes the frames sent:
+    # a PNG of every page, one pixel per LED (white on), pages stacked top to bottom; for
+    # the kiosk's admin screen, which must not depend on display_driver to draw it.
+    preview_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    preview_pages: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[timestamp]

@@ -61,6 +61,7 @@ from .protocols.onbon import (
     sanitize_font_card_text,
 )
 from .render import Renderer, default_renderer
+from .simulator import make_simulator, pages_png
 from .transport import (
     Backoff,
     PortRegistry,
@@ -229,6 +230,15 @@ class Board:
         if len(self._frames) > FRAME_CACHE_SIZE:
             self._frames.popitem(last=False)
         return made
+
+    def preview(self, frames: Sequence[bytes]) -> tuple[bytes, int]:
+        """What `frames` put on this board, decoded by its simulator (so exactly what the
+        board was sent): a PNG of the pages, and how many there are."""
+        sim = make_simulator(self.cfg.protocol, self.cfg.width, self.cfg.height,
+                             self.cfg.address)
+        for frame in frames:
+            sim.feed(frame)
+        return pages_png(sim), len(sim.pages)
 
     def brightness_for(self, content: Content) -> int | None:
         """The brightness ``content`` needs, or None where brightness is not ours to set."""
@@ -481,7 +491,7 @@ class PortWorker:
             else:
                 log.debug("%s: %s looks the same as what is shown; not resent", board.name,
                           want.uid or "blank")
-            self._succeeded(board, want, now)
+            self._succeeded(board, want, now, frames)
             assert rt.sent_at is not None
             return min(until, rt.sent_at + refresh)
         self._failed(board, want, now, error)
@@ -505,7 +515,8 @@ class PortWorker:
                 error = str(e)
         return error
 
-    def _succeeded(self, board: Board, want: Content, now: dt.datetime) -> None:
+    def _succeeded(self, board: Board, want: Content, now: dt.datetime,
+                   frames: Sequence[bytes]) -> None:
         rt = self.runtime[board.name]
         if rt.state is not BoardState.OK:
             log.info("%s: ok", board.name)
@@ -524,6 +535,18 @@ class PortWorker:
                     rt.log_id = row.id
                 log.info("%s: showing %s", board.name, want.uid or "nothing (quiet hours)")
             self._status(s, board, now)
+            if changed:
+                self._preview(s, board, frames)
+
+    def _preview(self, s: Session, board: Board, frames: Sequence[bytes]) -> None:
+        row = s.get(BoardStatus, board.name)
+        if row is None:
+            return
+        try:
+            row.preview_png, row.preview_pages = board.preview(frames)
+        except Exception as e:  # a preview must never stop the boards: no picture instead
+            log.warning("%s: no preview for the admin screen: %s", board.name, e)
+            row.preview_png, row.preview_pages = None, 0
 
     def _failed(self, board: Board, want: Content, now: dt.datetime, error: str) -> None:
         rt = self.runtime[board.name]

@@ -8,6 +8,7 @@ independent of the encoders' code paths, so round-trip tests exercise both direc
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 from collections.abc import Callable
@@ -382,6 +383,19 @@ def snapshot(sim: Simulator, page: int = 0, *, scale: int = 4,
     bmp = sim.pages[page % len(sim.pages)] if sim.pages else None
     return render_face(bmp, g.width, g.height, scale=scale, led_look=led_look,
                        brightness=sim.brightness)
+
+
+def pages_png(sim: Simulator) -> bytes:
+    """Every page the simulator shows, one pixel per LED (white = on), stacked top to
+    bottom in a 1-bit PNG: a few hundred bytes, for BoardStatus.preview_png."""
+    g = sim.geometry
+    pages = sim.pages or (Bitmap.blank(g.width, g.height),)
+    sheet = Image.new("1", (g.width, g.height * len(pages)), 0)
+    for i, page in enumerate(pages):
+        sheet.paste(bitmap_to_image(page), (0, i * g.height))
+    out = io.BytesIO()
+    sheet.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def save_png(sim: Simulator, path: str | Path, page: int = 0, *, scale: int = 4,

@@ -179,6 +179,8 @@ class BoardPreview:
     showing: str  # "" when the log has no open stretch
     since: str
     scheduled: str
+    png: bytes | None = None  # the pages the driver last confirmed (BoardStatus.preview_png)
+    pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -447,10 +449,13 @@ class KioskData:
                               .order_by(DisplayLogEntry.shown_from.desc()).limit(1)).first()
             open_entry = entry is not None and entry.shown_to is None
             decision = decide(items, board, now, community_name=name)
+            status = s.get(BoardStatus, board)
             out.append(BoardPreview(
                 board, entry.text if entry is not None and open_entry else "",
                 entry.shown_from.strftime("%m-%d %H:%M") if entry is not None and open_entry
-                else "", decision.showing.text))
+                else "", decision.showing.text,
+                status.preview_png if status is not None else None,
+                status.preview_pages if status is not None else 0))
         return out
 
     def sync_now(self) -> SyncNowResult:

@@ -48,7 +48,7 @@ from kiosk.pdfpages import MAX_PAGES as MAX_PDF_PAGES
 from kiosk.pdfpages import PageImage, PageRenderer, PdfUnreadable, is_pdf, page_cache_dir
 from kiosk.qr import tel_payload
 from kiosk.speech import spoken_text
-from kiosk.widgets import KButton, KLabel, KTitle, KToggle, Recycler, TileButton
+from kiosk.widgets import KButton, KLabel, KTitle, KToggle, LedPreview, Recycler, TileButton
 
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
 PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
@@ -893,6 +893,17 @@ class AdminScreen(KioskScreen):
         lines += ["", t["admin.logs"], *(f"  {line}" for line in app().recent_log.newest(
             ADMIN_LOG_LINES))]
         self.report = "\n".join(lines)
+        boards = self.ids.boards
+        boards.clear_widgets()
+        for p in view.previews:
+            if p.png is None:
+                continue
+            boards.add_widget(KLabel(text=t["admin.preview_image"].format(
+                board=p.board, pages=p.pages)))
+            try:
+                boards.add_widget(LedPreview(p.png, p.pages))
+            except Exception as e:  # a damaged preview costs the picture, not the screen
+                boards.add_widget(KLabel(text=str(e), color=app().c_warn))
 
     def sync_now(self) -> None:
         """Sync and relay the outbox on the worker; the outcome replaces the status line."""

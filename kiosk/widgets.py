@@ -176,6 +176,51 @@ class QRCode(Widget):  # type: ignore[misc]
                       pos=(self.center_x - side / 2, self.center_y - side / 2))
 
 
+class LedPreview(Widget):  # type: ignore[misc]
+    """A board's pages as the driver last confirmed them (BoardStatus.preview_png: 1-bit,
+    white = lit, pages stacked): red LEDs on black, each LED `LED_PX` square, one page
+    under the other. An empty sheet (quiet hours) draws one unlit page."""
+
+    LED_PX = 4
+    GAP = 8
+
+    def __init__(self, png: bytes, pages: int, **kwargs: Any) -> None:
+        import io
+
+        from kivy.graphics.texture import Texture
+        from PIL import Image as PILImage
+
+        super().__init__(**kwargs)
+        sheet = PILImage.open(io.BytesIO(png)).convert("L")
+        w = sheet.width
+        h = sheet.height // max(1, pages)
+        self.textures = []
+        for i in range(max(1, pages)):
+            page = sheet.crop((0, i * h, w, (i + 1) * h)).transpose(
+                PILImage.Transpose.FLIP_TOP_BOTTOM)  # OpenGL's rows run bottom-up
+            texture = Texture.create(size=(w, h), colorfmt="luminance")
+            texture.mag_filter = texture.min_filter = "nearest"  # square LEDs, no blur
+            texture.blit_buffer(page.tobytes(), colorfmt="luminance", bufferfmt="ubyte")
+            self.textures.append(texture)
+        self.page_size = (w * self.LED_PX, h * self.LED_PX)
+        self.size_hint_y = None
+        self.height = len(self.textures) * (self.page_size[1] + self.GAP)
+        self.fbind("pos", self._draw)
+        self.fbind("size", self._draw)
+        self._draw()
+
+    def _draw(self, *_args: Any) -> None:
+        from kivy.graphics import Color, Rectangle
+
+        self.canvas.clear()
+        pw, ph = self.page_size
+        with self.canvas:
+            for i, texture in enumerate(self.textures):
+                y = self.top - (i + 1) * (ph + self.GAP)
+                Color(1, 0.18, 0.1, 1)  # white (lit) comes out LED red, black stays black
+                Rectangle(texture=texture, pos=(self.x, y), size=(pw, ph))
+
+
 class TicketItem(RecycleDataViewBehavior, BoxLayout):  # type: ignore[misc]
     ticket = StringProperty("")
     state_text = StringProperty("")

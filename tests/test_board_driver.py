@@ -293,3 +293,42 @@ def test_board_prepare_matches_preview(tmp_path: Path) -> None:
         sim.feed(f)
     assert sim.pages == pages_of("水\x07")
     assert [p.char for p in problems] == ["\x07"]
+
+
+def test_status_keeps_a_preview_of_what_each_board_was_sent(tmp_path: Path, cache: Cache,
+                                                            config: Config) -> None:
+    import io
+
+    from PIL import Image
+
+    from display_driver.render import bitmap_from_image
+
+    def preview(board: str, w: int, h: int) -> list[Any]:
+        row = status(cache, board)
+        assert row.preview_png is not None
+        sheet = Image.open(io.BytesIO(row.preview_png))
+        assert sheet.size == (w, h * max(1, row.preview_pages))
+        return [bitmap_from_image(sheet.crop((0, i * h, w, (i + 1) * h)))
+                for i in range(row.preview_pages)]
+
+    alpha = AlphaSimulator(BoardGeometry(96, 16), 2)
+    card = OnbonFontCardSimulator(BoardGeometry(128, 32), 1)
+    hosts = [PtyHost([alpha], tmp_path / "a"), PtyHost([card], tmp_path / "c")]
+    long_text = "本周五下午三点在社区广场开展消防演练，请居民朋友积极参加"
+    announce(cache, uid="n", text=long_text, valid_from=DAY - H)
+    boards = [cfg("gate", tmp_path / "a", protocol="alpha", address=2, width=96, height=16),
+              cfg("hall", tmp_path / "c", protocol="onbon-bx5k", quiet_hours="22:00-06:00")]
+    driver = Driver(config, cache, boards=boards, settings=FAST, ports=fast_ports())
+    try:
+        driver.step(DAY + 12 * H)
+        # Several pages on the small sign, each exactly what the sign decoded.
+        assert len(alpha.pages) > 1
+        assert tuple(preview("gate", 96, 16)) == alpha.pages
+        assert tuple(preview("hall", 128, 32)) == card.pages
+        driver.step(DAY + 22 * H)  # quiet hours blank the font card: so does its preview
+        assert status(cache, "hall").preview_pages == 0
+        assert preview("gate", 96, 16) == list(alpha.pages)
+    finally:
+        driver.shutdown()
+        for h in hosts:
+            h.close()

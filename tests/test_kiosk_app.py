@@ -968,3 +968,39 @@ def test_admin_shows_the_recent_log_newest_first_and_keeps_a_bounded_tail(app: A
     admin.refresh()
     pump(app, lambda: "填充 499" in admin.report)
     assert admin.report.count("填充") == 40  # the report stays one readable label
+
+
+def test_admin_draws_each_boards_confirmed_pages_as_leds(app: Any, shots_dir: Path,
+                                                         kiosk_cache: tuple[Cache, Any]) -> None:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from content.models import BoardState, BoardStatus
+    from kiosk.tour import save_screenshot
+
+    # What the driver stores (display_driver.simulator.pages_png): white = lit, pages stacked.
+    sheet = Image.new("1", (64, 32), 0)
+    ImageDraw.Draw(sheet).rectangle((0, 0, 63, 15), fill=1)  # page 1: every LED lit
+    ImageDraw.Draw(sheet).rectangle((10, 20, 20, 27), fill=1)  # page 2: a small block
+    png = io.BytesIO()
+    sheet.save(png, format="PNG")
+    cache, _config = kiosk_cache
+    with unit_of_work(cache) as s:
+        s.merge(BoardStatus(board="gate", state=BoardState.OK, consecutive_failures=0,
+                            preview_png=png.getvalue(), preview_pages=2,
+                            updated_at=NOW))
+    admin = unlock_admin(app)
+    pump(app, lambda: bool(find(admin.ids.boards, "LedPreview")))
+    [preview] = find(admin.ids.boards, "LedPreview")
+    assert [t.size for t in preview.textures] == [(64, 16), (64, 16)]
+    assert preview.height == 2 * (16 * preview.LED_PX + preview.GAP)
+    assert any("[gate]" in w.text and "2 页" in w.text for w in find(admin.ids.boards, "KLabel"))
+    pump(app)
+    shot = save_screenshot(shots_dir / "test-admin-board-preview.png")
+    img = Image.open(shot).convert("RGB")
+    # The top page is all lit: its middle is LED red on the screen.
+    x, y = preview.to_window(preview.x + 32 * preview.LED_PX,
+                             preview.top - 8 * preview.LED_PX)
+    r, g, b = img.getpixel((int(x), img.height - int(y)))
+    assert r > 200 and g < 80 and b < 80
