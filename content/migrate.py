@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy import Engine
 
 from content.db import CacheError
@@ -37,6 +39,19 @@ def head_revision(script_location: Path = MIGRATIONS_DIR) -> str:
     return head
 
 
+def is_known_revision(revision: str, script_location: Path = MIGRATIONS_DIR) -> bool:
+    """Whether `revision` is one of the migrations in `script_location`.
+
+    False means a newer juwu wrote it. Alembic raises (CommandError or ResolutionError)
+    for a revision it has never heard of rather than answering None, so ask this instead.
+    """
+    script = ScriptDirectory.from_config(alembic_config(script_location))
+    try:
+        return script.get_revision(revision) is not None
+    except (ResolutionError, CommandError):
+        return False
+
+
 def upgrade(engine: Engine, revision: str = "head",
             script_location: Path = MIGRATIONS_DIR) -> None:
     """Bring the schema to `revision`.
@@ -45,9 +60,8 @@ def upgrade(engine: Engine, revision: str = "head",
         CacheError: the database was written by a newer juwu (unknown revision).
     """
     cfg = alembic_config(script_location)
-    script = ScriptDirectory.from_config(cfg)
     current = current_revision(engine)
-    if current is not None and script.get_revision(current) is None:  # pragma: no cover
+    if current is not None and not is_known_revision(current, script_location):
         raise CacheError(
             f"the cache schema is at revision {current}, which this juwu does not know: "
             "it was written by a newer version. Upgrade juwu or use another data directory."

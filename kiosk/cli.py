@@ -8,13 +8,18 @@ stays fast and never opens a window.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from content import systemd
 from content.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from content.config import Config
 from content.db import CacheError, open_cache
@@ -59,46 +64,49 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
         return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from . import boot
+    stop = SystemStop()
+    with stop.installed():  # before Kivy starts SDL (see SystemStop)
+        from . import boot
 
-    try:
-        font = boot.find_font(settings.font)
-    except boot.FontMissingError as e:
-        print(f"juwu kiosk: {e}", file=sys.stderr)
-        return EXIT_ERROR
-    shots: Path | None = args.screenshots
-    size = PORTRAIT if args.portrait else LANDSCAPE
-    boot.prepare(kivy_home=data_dir / "kivy", windowed=args.windowed or shots is not None,
-                 size=size, headless=shots is not None)
-    boot.register_font(font)
-    from .app import KioskApp
-    from .data import KioskData
+        try:
+            font = boot.find_font(settings.font)
+        except boot.FontMissingError as e:
+            print(f"juwu kiosk: {e}", file=sys.stderr)
+            return EXIT_ERROR
+        shots: Path | None = args.screenshots
+        size = PORTRAIT if args.portrait else LANDSCAPE
+        boot.prepare(kivy_home=data_dir / "kivy", windowed=args.windowed or shots is not None,
+                     size=size, headless=shots is not None)
+        boot.register_font(font)
+        from .app import KioskApp
+        from .data import KioskData
 
-    data = KioskData(cache, config)
-    app = KioskApp(data, settings, allow_close=args.windowed or shots is not None)
-    if args.large_text:
-        app.set_large_text(True)
-    saved: list[Path] = []
-    alive: list[Any] = []  # the Clock holds callbacks weakly: keep the tour alive
-    if shots is not None:
-        alive = _schedule_tour(app, data, shots, saved)
-    periodic = None
-    if config.sync.hub_url and shots is None and not args.no_sync:
-        # Sync and the outbox relay run beside the UI (docs/sync.md, "Periodic sync"); the
-        # kiosk keeps showing the last verified content whatever they meet.
-        from content.sync.periodic import PeriodicSync
+        data = KioskData(cache, config)
+        app = KioskApp(data, settings, allow_close=args.windowed or shots is not None)
+        stop.attach(app)
+        if args.large_text:
+            app.set_large_text(True)
+        saved: list[Path] = []
+        alive: list[Any] = []  # the Clock holds callbacks weakly: keep the tour alive
+        if shots is not None:
+            alive = _schedule_tour(app, data, shots, saved)
+        periodic = None
+        if config.sync.hub_url and shots is None and not args.no_sync:
+            # Sync and the outbox relay run beside the UI (docs/sync.md, "Periodic sync");
+            # the kiosk keeps showing the last verified content whatever they meet.
+            from content.sync.periodic import PeriodicSync
 
-        periodic = PeriodicSync(config, cache)
-        periodic.start()
-    try:
-        app.run()
-    finally:
-        if periodic is not None:
-            periodic.stop()
-            periodic.join()
-        cache.close()
+            periodic = PeriodicSync(config, cache)
+            periodic.start()
+        try:
+            app.run()
+        finally:
+            if periodic is not None:
+                periodic.stop()
+                periodic.join()
+            cache.close()
     del alive
-    if app.restart_requested and shots is None:
+    if app.restart_requested and shots is None and stop.received is None:
         # The admin's "restart": the same command again, in a fresh process (new code,
         # settings and cache connection). Under systemd, Restart=always would also do.
         log.info("kiosk: restarting at the admin's request")
@@ -110,6 +118,59 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
             print(path)
         return EXIT_OK if saved else EXIT_ERROR
     return EXIT_OK
+
+
+class SystemStop:
+    """SIGTERM (`systemctl stop`) and SIGINT (Ctrl-C) stop the kiosk cleanly, exit status 0.
+
+    Residents cannot close the kiosk (window-close requests and Escape are refused), but the
+    system must be able to. Python runs the handler on the main thread between bytecodes,
+    within milliseconds (the signal cuts Kivy's sleep between frames short: libc usleep
+    returns on EINTR); it only schedules the app's own stop on Kivy's clock, so the stop
+    happens between frames. The app then shuts its worker down (on_stop), and cmd_kiosk the
+    periodic sync and outbox relay. Installed before Kivy starts SDL, whose own SIGTERM
+    handler would turn the signal into a window-close request, which kiosk mode refuses.
+    The first signal restores the previous handlers, so a second one acts at once.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None  # the signal that stopped the kiosk, if one did
+        self._app: Any = None
+        self._previous: dict[int, Any] = {}
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[SystemStop]:
+        self._previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+        for s in self._previous:
+            signal.signal(s, self._handle)
+        try:
+            yield self
+        finally:
+            self._restore()
+
+    def attach(self, app: Any) -> None:
+        """Stop `app` on a signal (at once, if one came while it was being made)."""
+        self._app = app
+        if self.received is not None:
+            self._schedule()
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received = signum
+        self._restore()
+        log.info("kiosk: %s received, stopping", signal.Signals(signum).name)
+        systemd.notify("STOPPING=1")
+        if self._app is not None:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._app.stop, 0)
+
+    def _restore(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        self._previous = {}
 
 
 def _schedule_tour(app: Any, data: Any, out_dir: Path, saved: list[Path]) -> list[Any]:

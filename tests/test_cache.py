@@ -121,6 +121,24 @@ def test_failing_migration_leaves_previous_schema(tmp_path: Path, cache: Cache) 
     assert "extra" not in columns
 
 
+def test_cache_from_a_newer_juwu_is_refused_and_untouched(cache: Cache) -> None:
+    path = cache.path
+    cache.close()
+    with sqlite3.connect(path) as conn:  # what a newer juwu's migration leaves
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    before = path.read_bytes()
+    with pytest.raises(CacheError) as err:
+        open_cache(path)
+    assert str(err.value) == (
+        "the cache schema is at revision 0099, which this juwu does not know: it was written "
+        "by a newer version. Upgrade juwu or use another data directory.")
+    assert path.read_bytes() == before
+    engine = make_engine(path)
+    with pytest.raises(CacheError, match="newer version"):  # also when asked directly
+        upgrade(engine)
+    engine.dispose()
+
+
 def test_upgrade_from_first_schema_indexes_existing_content(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     engine = make_engine(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,16 @@ def test_bad_config_and_foreign_database(tmp_path: Path) -> None:
     result = run(tmp_path, "stats")
     assert result.returncode == 1 and "damaged or not a SQLite database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_cache_from_a_newer_juwu_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").returncode == 0
+    with sqlite3.connect(tmp_path / "cache.sqlite3") as conn:  # a newer juwu migrated it
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    for command in ("stats", "init"):
+        result = run(tmp_path, command)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert ("juwu: the cache schema is at revision 0099, which this juwu does not know: "
+                "it was written by a newer version. Upgrade juwu or use another data "
+                "directory.") in result.stderr

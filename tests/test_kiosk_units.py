@@ -45,7 +45,7 @@ def test_settings_defaults_roundtrip_and_errors(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="unknown key colour"):
         load_settings(tmp_path)
     path.write_text("screensaver_after_s = 5\n")
-    with pytest.raises(SettingsError, match="screensaver_after_s: 0 .never. or at least 30"):
+    with pytest.raises(SettingsError, match=r"screensaver_after_s: 0 \(never\) or at least 30"):
         load_settings(tmp_path)
     path.write_text("screensaver_after_s = 0\n")
     assert load_settings(tmp_path).screensaver_after_s == 0
