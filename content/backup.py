@@ -61,7 +61,7 @@ def backup_database(source: Path, dest_dir: Path, *, label: str = "cache",
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    copied = _copy_missing(files, dest_dir / f"{label}-files") if files else 0
+    copied = copy_missing(files, dest_dir / f"{label}-files") if files else 0
     return BackupResult(target, target.stat().st_size, copied)
 
 
@@ -113,14 +113,18 @@ def restore_database(backup: Path, target: Path, *, require_juwu: bool = True,
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
     if files is not None:
-        saved = backup.with_name(backup.name.rsplit("-", 2)[0] + "-files")
-        if saved.is_dir():
-            _copy_missing(saved, files)
+        copy_missing(saved_files_dir(backup), files)
     return kept
 
 
-def _copy_missing(source: Path, dest: Path) -> int:
-    """Copy files under `source` that `dest` lacks or has in another version.
+def saved_files_dir(backup: Path) -> Path:
+    """Where `backup_database` put the files that go with `backup` (`<label>-files/`)."""
+    return backup.with_name(backup.name.rsplit("-", 2)[0] + "-files")
+
+
+def copy_missing(source: Path, dest: Path, *, skip: frozenset[Path] = frozenset()) -> int:
+    """Copy files under `source` that `dest` lacks or has in another version, except the
+    paths (relative to `source`) in `skip`.
 
     Blobs never change once written; the hub's metadata files are replaced whole, so size
     and modification time tell a changed one.
@@ -130,6 +134,8 @@ def _copy_missing(source: Path, dest: Path) -> int:
         return 0
     for path in source.rglob("*"):
         if not path.is_file() or path.name.startswith("."):
+            continue
+        if path.relative_to(source) in skip:
             continue
         out = dest / path.relative_to(source)
         have, want = (out.stat() if out.exists() else None), path.stat()

@@ -105,7 +105,8 @@ def register(sub: Any) -> None:
     p = _add(sub, "restore", cmd_restore,
              "put a backup in place (stop the kiosk, boards and hub first)")
     p.add_argument("backup", type=Path, help="a .sqlite3 file written by `juwu backup`")
-    p.add_argument("--hub", action="store_true", help="restore the hub's database")
+    p.add_argument("--hub", action="store_true",
+                   help="restore the hub's database and repository (signs a new timestamp)")
 
     from content.sync.cli import register as register_sync  # keys, publish, sync, hub
 
@@ -341,18 +342,29 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
     from content.backup import restore_database
 
+    info: dict[str, Any] = {"restored": str(args.backup)}
     if args.hub:
-        database, files = _hub_paths(config)
-        kept = restore_database(args.backup, database, require_juwu=False, files=files)
+        from content.hub.restore import restore_hub
+
+        database, repo = _hub_paths(config)
+        hub = restore_hub(args.backup, database, repo, database.parent / "keys", config.hub)
+        kept = hub.kept
+        info.update(files_copied=hub.files_copied, targets_version=hub.targets_version,
+                    snapshot_version=hub.snapshot_version,
+                    timestamp_version=hub.timestamp_version)
     else:
         kept = restore_database(args.backup, config.database_path, files=config.blob_dir)
         open_cache(config.database_path).close()  # migrate an older backup forward now
-    info = {"restored": str(args.backup), "previous_kept_as": str(kept) if kept else None}
+    info["previous_kept_as"] = str(kept) if kept else None
     if args.json:
         print_json(info)
-    else:
-        print(f"restored {args.backup}" + (f"; the previous database is kept as {kept}"
-                                            if kept else ""))
+        return EXIT_OK
+    print(f"restored {args.backup}" + (f"; the previous database is kept as {kept}"
+                                        if kept else ""))
+    if info.get("timestamp_version"):
+        print(f"signed snapshot {info['snapshot_version']} and timestamp "
+              f"{info['timestamp_version']} (above every version published before) over "
+              f"targets {info['targets_version']}, the newest publication the hub has")
     return EXIT_OK
 
 

@@ -14,7 +14,9 @@ from content.blobs import BlobStore
 from content.config import Config
 from content.db import Cache, CacheError, open_cache
 from content.models import Disclosure, SyncState
+from content.sync.client import SyncStatus
 from tests.conftest import disclosure, load
+from tests.sync_support import Device, Hub, content_mapping, publish_dir, write_content
 from tests.test_cli import run
 
 
@@ -118,3 +120,54 @@ def test_backup_and_restore_commands(tmp_path: Path, config: Config, loaded: Cac
     assert Path(json.loads(hub.stdout)["database"]).name.startswith("hub-")
     missing = run(tmp_path / "empty", "backup")
     assert missing.returncode == 1 and "no database to back up" in missing.stderr
+
+
+def test_hub_restore_does_not_roll_devices_back(tmp_path: Path, hub: Hub, dev: Device) -> None:
+    """A device syncs; the hub is backed up, publishes more (its versions advance) and the
+    device syncs that; then `juwu restore --hub` puts the backup back. The device still
+    accepts the hub: snapshot and timestamp are signed above every version published
+    before. Published content does not go back: the hub keeps serving its newest targets
+    (a device would refuse older ones), and the next publication follows on from them."""
+    env = {"JUWU_HUB__DATA_DIR": str(hub.data_dir)}
+    admin = tmp_path / "admin"
+    publish_dir(hub, write_content(tmp_path / "c1", content_mapping(2)))
+    assert dev.sync().status is SyncStatus.UPDATED
+    made = run(admin, "backup", "--hub", "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    backup = Path(json.loads(made.stdout)["database"])
+    publish_dir(hub, write_content(tmp_path / "c2", content_mapping(3)))
+    assert hub.repo.refresh_online(dt.datetime.now(dt.UTC) + dt.timedelta(hours=20))
+    assert dev.sync().status is SyncStatus.UPDATED
+    before = hub.repo.status()
+    assert before.timestamp_version > 2
+
+    restored = run(admin, "restore", "--hub", "--json", str(backup), env=env)
+    assert restored.returncode == 0, restored.stderr
+    outcome = dev.sync()  # not "New timestamp version 1 must be >= 3"
+    assert outcome.status is SyncStatus.UNCHANGED and outcome.version == 2, outcome
+    with dev.cache.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Disclosure)) == 3
+    after = hub.repo.status()
+    assert after.timestamp_version > before.timestamp_version
+    assert after.snapshot_version > before.snapshot_version
+    assert after.targets_version == before.targets_version == 2
+    assert json.loads(restored.stdout)["timestamp_version"] == after.timestamp_version
+
+    publish_dir(hub, write_content(tmp_path / "c3", content_mapping(4)))
+    outcome = dev.sync()
+    assert outcome.status is SyncStatus.UPDATED and outcome.version == 3, outcome
+
+
+def test_hub_restore_without_the_online_keys_changes_nothing(tmp_path: Path, hub: Hub) -> None:
+    env = {"JUWU_HUB__DATA_DIR": str(hub.data_dir)}
+    publish_dir(hub, write_content(tmp_path / "c1", content_mapping(1)))
+    made = run(tmp_path / "admin", "backup", "--hub", "--json", env=env)
+    backup = Path(json.loads(made.stdout)["database"])
+    (hub.data_dir / "keys" / "timestamp.pem").unlink()
+    before = (hub.repo_dir / "metadata" / "timestamp.json").read_bytes()
+    restored = run(tmp_path / "admin", "restore", "--hub", str(backup), env=env)
+    assert restored.returncode == 1
+    assert "timestamp.pem: no such key file" in restored.stderr
+    assert "nothing was changed" in restored.stderr
+    assert (hub.repo_dir / "metadata" / "timestamp.json").read_bytes() == before
+    assert not list(hub.data_dir.glob("hub.sqlite3.*.bak"))

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from tuf.api.metadata import Metadata, TargetFile, Targets, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
+from content.db import unit_of_work
 from content.importer import ContentError
 from content.models import AuditEntry, Disclosure, Service, SyncState
 from content.search import search
 from content.sync.bundle import BundleError, FileRef, Manifest, parse_manifest, part_target
-from content.sync.client import SyncStatus, read_state
+from content.sync.client import SyncStatus, read_state, write_state
 from content.sync.keys import CryptoSigner, load_signer
 from content.sync.publish import PublishRefused, publish
 from tests.conftest import TODAY
@@ -404,6 +405,54 @@ def test_clock_ahead_is_refused_with_a_diagnosis_and_recovers(tmp_path: Path, hu
     # The floor did not move with the wrong clock: once NTP fixes it, sync works.
     assert "time_floor" not in state(dev)
     assert dev.sync().status is SyncStatus.UPDATED
+
+
+def _when(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def test_approver_clock_ahead_does_not_stop_later_syncs(tmp_path: Path, hub: Hub,
+                                                        dev: Device) -> None:
+    """A publication signed on a machine 30 days fast is applied, but its date does not
+    become the device's last trusted time: the hub's timestamp vouches only for now."""
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    publish(write_content(tmp_path / "c1", content_mapping(2)), hub.config,
+            [load_signer(hub.keys.targets_key(1))], hub.client(), now=ahead)
+    assert dev.sync().status is SyncStatus.UPDATED
+    assert _when(state(dev)["published_at"]) > ahead - dt.timedelta(minutes=1)
+    # The next publication, from a machine with the right clock, reaches the device.
+    publish_dir(hub, write_content(tmp_path / "c2", content_mapping(3)))
+    outcome = dev.sync()
+    assert outcome.status is SyncStatus.UPDATED and outcome.version == 2, outcome
+    assert len(titles(dev)) == 3
+    assert dev.sync().status is SyncStatus.UNCHANGED
+    st = state(dev)
+    assert _when(st["time_floor"]) < dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert "clock_warning" not in st  # the device's clock was right all along
+
+
+def test_a_device_left_with_a_future_floor_recovers(tmp_path: Path, hub: Hub,
+                                                    dev: Device) -> None:
+    """What juwu before the fix left on devices after such a publication: the last trusted
+    time 30 days ahead, past the expiry of every timestamp the device trusts. The next sync
+    pulls it back to the hub's signing time by itself, and says so in the audit log."""
+    publish_dir(hub, write_content(tmp_path / "c1", content_mapping(2)))
+    assert dev.sync().status is SyncStatus.UPDATED
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with unit_of_work(dev.cache) as s:
+        write_state(s, {"time_floor": future, "published_at": future})
+    poll = dev.sync()
+    assert poll.status is SyncStatus.UNCHANGED, poll
+    st = state(dev)
+    assert _when(st["time_floor"]) < dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert "clock_warning" not in st
+    with dev.cache.sessions() as s:
+        reset = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "sync-floor-reset")).one()
+    assert reset.detail["from"] == future
+    publish_dir(hub, write_content(tmp_path / "c2", content_mapping(3)))
+    assert dev.sync().status is SyncStatus.UPDATED
+    assert len(titles(dev)) == 3
 
 
 def test_sync_not_configured(tmp_path: Path, hub: Hub) -> None:

@@ -40,7 +40,9 @@ class FileRef:
 @dataclass(frozen=True)
 class Manifest:
     version: int
-    published_at: dt.datetime  # UTC, signed by the approvers: a floor for the device clock
+    # UTC, from the approvers' clock: raises the device's last trusted time, but no further
+    # than the hub's signed timestamp vouches (client._run)
+    published_at: dt.datetime
     files: tuple[FileRef, ...]  # *.toml
     attachments: tuple[FileRef, ...]
 

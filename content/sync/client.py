@@ -35,7 +35,7 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import TargetFile
+from tuf.api.metadata import Metadata, TargetFile, Timestamp
 from tuf.ngclient import FetcherInterface, Updater, UpdaterConfig
 from urllib3.util.retry import Retry
 
@@ -354,13 +354,19 @@ def _sync_locked(config: Config, cache: Cache, clock: Callable[[], dt.datetime] 
     fetcher = fetcher or HubFetcher(cfg)
     with cache.sessions() as session:
         state = read_state(session)
-    floor = _parse_iso(state.get("time_floor"))
+    stored_floor = _parse_iso(state.get("time_floor"))
+    floor = _supported_floor(stored_floor, _trusted_timestamp_expiry(config), config)
+    floor_reset = floor if floor != stored_floor else None
+    if floor_reset is not None:
+        log.warning("the last trusted time %s is past the expiry of the timestamp this device "
+                    "trusts; taking the hub's signing time %s instead",
+                    _iso(stored_floor) if stored_floor else "-", _iso(floor_reset))
     reference = max(device_now, floor) if floor else device_now
     clock_warning = (f"device clock {_iso(device_now)} is behind the last trusted time "
                      f"{_iso(floor)}; expiry is checked against the latter"
                      if floor and device_now < floor else None)
     try:
-        outcome = _run(config, cache, root_bytes, fetcher, reference, state)
+        outcome = _run(config, cache, root_bytes, fetcher, reference, floor, state)
     except _Rejected as e:
         outcome = SyncOutcome(SyncStatus.REJECTED, str(e), e.reason)
     except tuf_errors.DownloadLengthMismatchError as e:
@@ -388,8 +394,36 @@ def _sync_locked(config: Config, cache: Cache, clock: Callable[[], dt.datetime] 
         outcome = SyncOutcome(SyncStatus.FAILED, f"local problem: {e}", "local")
     outcome = SyncOutcome(outcome.status, outcome.message, outcome.reason, outcome.version,
                           fetcher.requests, fetcher.body_bytes)
-    _record(cache, outcome, device_now, reference, clock_warning)
+    _record(cache, outcome, device_now, reference, clock_warning, floor_reset, stored_floor)
     return outcome
+
+
+def _hub_signed_at(timestamp_expires: dt.datetime, config: Config) -> dt.datetime:
+    """When the hub signed a timestamp.json: it gives each one `hub.timestamp_expiry_s` to
+    live (the same setting serves devices; a device set longer than the hub only errs low)."""
+    return timestamp_expires - dt.timedelta(seconds=config.hub.timestamp_expiry_s)
+
+
+def _trusted_timestamp_expiry(config: Config) -> dt.datetime | None:
+    """The expiry of the timestamp.json this device holds (ngclient stores only metadata it
+    verified), or None when there is none yet."""
+    path = SyncPaths(config.data_dir).metadata_dir / "timestamp.json"
+    try:
+        return Metadata[Timestamp].from_bytes(path.read_bytes()).signed.expires
+    except (OSError, tuf_errors.RepositoryError):  # unreadable: the sync itself will say so
+        return None
+
+
+def _supported_floor(floor: dt.datetime | None, timestamp_expires: dt.datetime | None,
+                     config: Config) -> dt.datetime | None:
+    """The stored last trusted time, unless it is at or past the expiry of the timestamp the
+    device trusts. No verified clock can have put it there (a sync succeeds only before
+    that expiry); only a publication's date could (juwu before the cap in `_apply` took it
+    from an approver whose clock was ahead), and such a floor would refuse every sync until
+    real time passed it. It falls back to when the hub signed that timestamp."""
+    if floor is None or timestamp_expires is None or floor < timestamp_expires:
+        return floor
+    return _hub_signed_at(timestamp_expires, config)
 
 
 def _expired_message(error: str, device_now: dt.datetime, hub_date: dt.datetime | None) -> str:
@@ -401,7 +435,8 @@ def _expired_message(error: str, device_now: dt.datetime, hub_date: dt.datetime 
 
 
 def _run(config: Config, cache: Cache, root_bytes: bytes, fetcher: HubFetcher,
-         reference: dt.datetime, state: dict[str, str]) -> SyncOutcome:
+         reference: dt.datetime, floor: dt.datetime | None,
+         state: dict[str, str]) -> SyncOutcome:
     cfg = config.sync
     paths = SyncPaths(config.data_dir)
     paths.metadata_dir.mkdir(parents=True, exist_ok=True)
@@ -451,7 +486,9 @@ def _run(config: Config, cache: Cache, root_bytes: bytes, fetcher: HubFetcher,
                                     f"the cache's {current}")
     parts = _fetch_parts(updater, manifest, paths)
     _fetch_attachments(updater, manifest, BlobStore(config.blob_dir), paths)
-    _apply(config, cache, manifest, bundle_sha, parts, paths, reference)
+    hub_time = _hub_signed_at(updater._trusted_set.timestamp.expires, config)
+    new_floor = max(t for t in (floor, reference, min(manifest.published_at, hub_time)) if t)
+    _apply(config, cache, manifest, bundle_sha, parts, paths, new_floor)
     _collect_garbage(config, cache, manifest, paths)
     return SyncOutcome(SyncStatus.UPDATED, f"applied version {manifest.version}",
                        version=manifest.version)
@@ -539,7 +576,7 @@ def _fetch_attachments(updater: Updater, manifest: Manifest, blobs: BlobStore,
 
 
 def _apply(config: Config, cache: Cache, manifest: Manifest, bundle_sha: str,
-           parts: dict[str, Path], paths: SyncPaths, reference: dt.datetime) -> None:
+           parts: dict[str, Path], paths: SyncPaths, new_floor: dt.datetime) -> None:
     staging = paths.staging_dir
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -565,8 +602,6 @@ def _apply(config: Config, cache: Cache, manifest: Manifest, bundle_sha: str,
                 raise _Rejected("rollback", f"bundle version {manifest.version} is not newer "
                                             f"than the cache's {current}")
             report = import_content(session, raw, config, actor=f"sync:v{manifest.version}")
-            floor = _parse_iso(state.get("time_floor"))
-            new_floor = max(t for t in (floor, reference, manifest.published_at) if t)
             write_state(session, {"version": str(manifest.version),
                                   "bundle_sha256": bundle_sha,
                                   "published_at": _iso(manifest.published_at),
@@ -601,11 +636,15 @@ def _collect_garbage(config: Config, cache: Cache, manifest: Manifest,
 
 
 def _record(cache: Cache, outcome: SyncOutcome, device_now: dt.datetime,
-            reference: dt.datetime, clock_warning: str | None) -> None:
+            reference: dt.datetime, clock_warning: str | None,
+            floor_reset: dt.datetime | None = None,
+            stored_floor: dt.datetime | None = None) -> None:
     values: dict[str, str | None] = {
         "last_attempt_at": _iso(device_now), "last_result": outcome.status.value,
         "clock_warning": clock_warning,
     }
+    if floor_reset is not None and outcome.status is not SyncStatus.UPDATED:
+        values["time_floor"] = _iso(floor_reset)  # an apply already wrote its own
     if outcome.status in (SyncStatus.UPDATED, SyncStatus.UNCHANGED):
         values.update(last_success_at=_iso(device_now), last_error=None,
                       last_error_kind=None)
@@ -616,6 +655,11 @@ def _record(cache: Cache, outcome: SyncOutcome, device_now: dt.datetime,
     try:
         with unit_of_work(cache) as session:
             write_state(session, values)
+            if floor_reset is not None:
+                session.add(AuditEntry(actor="sync", action="sync-floor-reset",
+                                       entity="sync_state", entity_uid="time_floor",
+                                       detail={"from": _iso(stored_floor) if stored_floor
+                                               else None, "to": _iso(floor_reset)}))
             if outcome.status is SyncStatus.REJECTED:
                 session.add(AuditEntry(actor="sync", action="sync-reject", entity="bundle",
                                        entity_uid=outcome.reason[:64] or "unknown",

@@ -178,13 +178,17 @@ class HubRepository:
         return Metadata[Root].from_bytes((self.metadata_dir / f"{v}.root.json").read_bytes())
 
     def status(self) -> RepoStatus:
-        ts = self._timestamp()
         return RepoStatus(
             root_version=self._versions(Root.type)[-1],
             targets_version=(self._versions(Targets.type) or [0])[-1],
             snapshot_version=(self._versions(Snapshot.type) or [0])[-1],
-            timestamp_version=ts.signed.version if ts else 0,
+            timestamp_version=self.timestamp_version(),
         )
+
+    def timestamp_version(self) -> int:
+        """The version of timestamp.json (0: none yet). Only the newest is kept on disk."""
+        ts = self._timestamp()
+        return ts.signed.version if ts else 0
 
     def _timestamp(self) -> Metadata[Timestamp] | None:
         path = self.metadata_dir / "timestamp.json"
@@ -306,8 +310,28 @@ class HubRepository:
             self._sign_online(data, tv, now, new_snapshot=renew)
             return True
 
+    def resign(self, *, above_timestamp: int = 0, now: dt.datetime | None = None
+               ) -> RepoStatus | None:
+        """Sign a new snapshot of the newest targets.json and a new timestamp, each numbered
+        above every version this repository has published (None: nothing published yet).
+
+        For a repository whose files came back from a backup (`content.hub.restore`):
+        devices refuse a timestamp or snapshot version lower than one they have seen. Versioned
+        snapshots stay on disk, so theirs is known; timestamp.json is kept only in its newest
+        version, so the caller passes the highest one it saw as `above_timestamp`.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        with self._lock:
+            versions = self._versions(Targets.type)
+            if not versions:
+                return None
+            data = (self.metadata_dir / f"{versions[-1]}.targets.json").read_bytes()
+            self._sign_online(data, versions[-1], now, new_snapshot=True,
+                              above_timestamp=above_timestamp)
+            return self.status()
+
     def _sign_online(self, targets_bytes: bytes, targets_version: int, now: dt.datetime,
-                     *, new_snapshot: bool) -> None:
+                     *, new_snapshot: bool, above_timestamp: int = 0) -> None:
         now = now.replace(microsecond=0)
         sv = (self._versions(Snapshot.type) or [0])[-1]
         if new_snapshot:
@@ -322,8 +346,7 @@ class HubRepository:
             atomic_write(self.metadata_dir / f"{sv}.snapshot.json", snap_bytes)
         else:
             snap_bytes = (self.metadata_dir / f"{sv}.snapshot.json").read_bytes()
-        old = self._timestamp()
-        ts = Timestamp(version=(old.signed.version if old else 0) + 1,
+        ts = Timestamp(version=max(self.timestamp_version(), above_timestamp) + 1,
                        expires=now + self.timestamp_expiry,
                        snapshot_meta=MetaFile(version=sv, length=len(snap_bytes), hashes={
                            "sha256": hashlib.sha256(snap_bytes).hexdigest()}))
