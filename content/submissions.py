@@ -9,6 +9,10 @@ sync relay's job, not this module's.
 Personal data is stored only when the resident chose to give it. A repeated submission with
 the same ``idempotency_key`` (a double tap, a retry after an error) returns the first receipt
 instead of creating a second row.
+
+A ticket number is never handed out twice by one kiosk, even after its cache is restored
+from a backup: numbering also starts above the marks kept beside the cache file, which a
+restore does not roll back (content.ticket_marks).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from content.models import (
     SurveyResponse,
 )
 from content.rules import reply_due
+from content.ticket_marks import TicketMarks
 
 MAX_TEXT_CHARS = 500
 MAX_TOPIC_CHARS = 100
@@ -120,9 +125,15 @@ def _clean(value: str | None, max_chars: int, what: str) -> str | None:
     return value
 
 
-def _next_ticket(session: Session, day: dt.date, device: int) -> str:
+def _next_ticket(session: Session, day: dt.date, device: int,
+                 marks: TicketMarks | None = None) -> str:
     """The day's next ticket of this kiosk; the kiosk's number keeps kiosks of one community
-    (whose tickets all reach the hub and come back in bundles) from issuing the same one."""
+    (whose tickets all reach the hub and come back in bundles) from issuing the same one.
+
+    With `marks`, numbering starts above the highest number ever issued here too, which a
+    restored cache has forgotten (content.ticket_marks), and the new number is recorded
+    there before the caller commits: a failed commit skips a number, never reuses one.
+    """
     if not 0 <= device <= 9:
         raise ValueError(f"sync.device_number must be 0-9, got {device}")
     prefix = f"{TICKET_PREFIX}{day:%Y%m%d}-" + (str(device) if device else "")
@@ -131,7 +142,31 @@ def _next_ticket(session: Session, day: dt.date, device: int) -> str:
     ).all()
     numbers = [int(rest) for t in taken
                if (rest := t[len(prefix):]).isdigit() and len(rest) == 3]
-    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+    number = max(max(numbers, default=0), marks.high(prefix) if marks else 0) + 1
+    if marks is not None:
+        marks.raise_to(prefix, number)
+    return f"{prefix}{number:03d}"
+
+
+def ticket_marks(cache: Cache) -> TicketMarks:
+    """The issued-ticket marks of this cache (beside its file, outside its backups)."""
+    return TicketMarks.beside(cache.path)
+
+
+def renumber(session: Session, fb: Feedback, config: Config, marks: TicketMarks) -> str:
+    """Give a question the next free ticket of its submission day; returns the old one.
+
+    For a question the hub refused because its number was taken (a kiosk rebuilt from a
+    backup without its ticket marks, or two kiosks with one `sync.device_number`): the
+    resident's number is lost either way, since the hub's question holds it and that one's
+    answer will come back under it. Call inside `durable_unit_of_work` (its write lock
+    keeps the marks consistent).
+    """
+    old = fb.ticket
+    fb.ticket = _next_ticket(session, fb.submitted_at.date(), config.sync.device_number,
+                             marks)
+    session.flush()  # the next renumbering in this transaction counts this ticket
+    return old
 
 
 def _receipt(fb: Feedback) -> FeedbackReceipt:
@@ -172,6 +207,7 @@ def submit_feedback(cache: Cache, config: Config, *, topic: str, text: str,
     due = reply_due(now.date(), complaint=kind is FeedbackKind.COMPLAINT,
                     reply_working_days=rules.reply_working_days,
                     named_complaint_days=rules.named_complaint_days)
+    marks = ticket_marks(cache)
     for attempt in range(_TICKET_ATTEMPTS):
         try:
             with durable_unit_of_work(cache) as session:
@@ -188,7 +224,8 @@ def submit_feedback(cache: Cache, config: Config, *, topic: str, text: str,
                         raise SubmissionError(f"找不到公开事项 {disclosure_uid}。 / "
                                               f"No disclosure {disclosure_uid}.")
                 fb = Feedback(
-                    ticket=_next_ticket(session, now.date(), config.sync.device_number),
+                    ticket=_next_ticket(session, now.date(), config.sync.device_number,
+                                        marks),
                     idempotency_key=key, kind=kind,
                     disclosure=concerns, topic=clean_topic, text=clean_text,
                     contact_name=name, contact_phone=phone, submitted_at=now,

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from content.config import Config
@@ -21,7 +28,9 @@ from content.submissions import (
     reply_state,
     submit_feedback,
     submit_survey,
+    ticket_marks,
 )
+from content.ticket_marks import KEEP_DAYS, TicketMarks, parse_marks
 
 NOW = dt.datetime(2026, 9, 28, 10, 30)  # Monday before the National Day holidays
 
@@ -216,3 +225,98 @@ def test_ticket_lookup_and_reply_state(loaded: Cache) -> None:
 
 def test_current_survey_name() -> None:
     assert current_survey_name(dt.date(2026, 3, 1)) == "2026年上半年居务公开满意度测评"
+
+
+# --- ticket numbers after a restore (content.ticket_marks) --------------------------------
+
+
+def test_restored_cache_continues_above_the_issued_numbers(loaded: Cache, config: Config,
+                                                           tmp_path: Path) -> None:
+    from content.backup import backup_database, restore_database
+
+    assert submit_feedback(loaded, config, topic="t", text="一", now=NOW).ticket == \
+        "Q20260928-001"
+    saved = backup_database(config.database_path, tmp_path / "backups").database
+    submit_feedback(loaded, config, topic="t", text="二", now=NOW)
+    submit_feedback(loaded, config, topic="t", text="三", now=NOW)
+    loaded.close()
+    restore_database(saved, config.database_path)
+    assert not list((tmp_path / "backups").glob("*tickets*"))  # never part of a backup
+    restored = open_cache(config.database_path)
+    try:
+        with unit_of_work(restored) as s:
+            assert feedback_by_ticket(s, "Q20260928-002") is None  # forgotten by the cache
+        r = submit_feedback(restored, config, topic="t", text="恢复后", now=NOW)
+        assert r.ticket == "Q20260928-004"  # not 002, which the hub may hold
+        other_day = submit_feedback(restored, config, topic="t", text="次日",
+                                    now=NOW + dt.timedelta(days=1))
+        assert other_day.ticket == "Q20260929-001"
+    finally:
+        restored.close()
+    assert ticket_marks(restored).read() == {"Q20260928-": 4, "Q20260929-": 1}
+
+
+def test_marks_are_kept_per_kiosk_number(loaded: Cache, config: Config) -> None:
+    import dataclasses
+
+    second = dataclasses.replace(config, sync=dataclasses.replace(config.sync,
+                                                                  device_number=2))
+    submit_feedback(loaded, config, topic="t", text="一", now=NOW)
+    submit_feedback(loaded, second, topic="t", text="二", now=NOW)
+    assert ticket_marks(loaded).read() == {"Q20260928-": 1, "Q20260928-2": 1}
+
+
+def test_damaged_or_unusable_marks_never_stop_a_submission(
+        loaded: Cache, config: Config, caplog: pytest.LogCaptureFixture) -> None:
+    marks = ticket_marks(loaded)
+    marks.path.write_bytes(b'{"Q20260928-": "x", "Q20260928-": 1e9, \xff')
+    assert submit_feedback(loaded, config, topic="t", text="一", now=NOW).ticket == \
+        "Q20260928-001"
+    assert marks.read() == {"Q20260928-": 1}  # rewritten whole
+    marks.path.unlink()
+    marks.path.mkdir()  # neither readable nor replaceable as a file
+    with caplog.at_level(logging.WARNING, logger="content.ticket_marks"):
+        r = submit_feedback(loaded, config, topic="t", text="二", now=NOW)
+    assert r.ticket == "Q20260928-002"  # numbered from the cache alone
+    assert "cannot record issued ticket Q20260928-002" in caplog.text
+
+
+def test_marks_keep_the_newest_days(tmp_path: Path) -> None:
+    marks = TicketMarks(tmp_path / "cache.tickets.json")
+    start = dt.date(2026, 1, 1)
+    for i in range(KEEP_DAYS * 10 + 5):
+        marks.raise_to(f"Q{start + dt.timedelta(days=i):%Y%m%d}-", 3)
+    marks.raise_to("Q20260101-", 9)  # an old day comes back: a clock set back
+    kept = marks.read()
+    assert len(kept) == KEEP_DAYS * 10
+    assert f"Q{start + dt.timedelta(days=KEEP_DAYS * 10 + 4):%Y%m%d}-" in kept
+    marks.raise_to("Q20260101-", 2)
+    marks.raise_to("not a prefix", 5)
+    assert marks.high("not a prefix") == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.text(),
+    st.dictionaries(st.text(max_size=12), st.one_of(
+        st.integers(), st.booleans(), st.floats(), st.text(), st.none()), max_size=5)
+    .map(json.dumps),
+    st.dictionaries(st.from_regex(r"Q\d{8}-\d?", fullmatch=True),
+                    st.integers(-5, 2000), max_size=5).map(json.dumps)))
+def test_marks_file_parsing_never_fails_and_keeps_only_valid_entries(text: str) -> None:
+    marks = parse_marks(text)
+    for prefix, number in marks.items():
+        assert re.fullmatch(r"Q\d{8}-\d?", prefix) and type(number) is int
+        assert 0 < number <= 999
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.integers(1, 999))
+def test_any_marks_file_gives_a_well_formed_next_number(data: bytes, number: int) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        marks = TicketMarks(Path(d) / "cache.tickets.json")
+        marks.path.write_bytes(data)
+        assert 0 <= marks.high("Q20260928-") <= 999
+        marks.raise_to("Q20260928-", number)
+        assert marks.high("Q20260928-") >= number
+        assert normalize_ticket(f"Q20260928-{marks.high('Q20260928-'):03d}") is not None

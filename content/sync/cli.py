@@ -1,4 +1,5 @@
-"""`juwu keys init`, `juwu publish`, `juwu sync`, `juwu hub init|serve|inbox|reply`."""
+"""`juwu keys init`, `juwu publish`, `juwu sync`, `juwu outbox list|retry` (content/sync/
+outbox_cli.py), `juwu hub init|serve|inbox|reply`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import datetime as dt
 import logging
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,10 @@ def register(sub: Any) -> None:
     p.add_argument("--no-outbox", action="store_true", help="do not relay submissions")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sync)
+
+    from content.sync.outbox_cli import register as register_outbox
+
+    register_outbox(sub)
 
     p = sub.add_parser("hub", help="the content server")
     hs = p.add_subparsers(dest="hub_command", metavar="ACTION", required=True)
@@ -146,7 +153,14 @@ def cmd_publish(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, config: Config) -> int:
-    from content.sync.client import HubFetcher, SyncStatus, make_session, sync, sync_status
+    from content.sync.client import (
+        HubFetcher,
+        SyncStatus,
+        _iso,
+        make_session,
+        sync,
+        sync_status,
+    )
     from content.sync.outbox import relay
 
     try:
@@ -163,29 +177,77 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
                 print(render_sync_status(data))
             return EXIT_OK
         session = make_session(config.sync)
-        outcome = sync(config, cache, fetcher=HubFetcher(config.sync, session))
-        result: dict[str, Any] = {"status": outcome.status.value, "reason": outcome.reason,
-                                  "message": outcome.message, "version": outcome.version,
-                                  "requests": outcome.requests,
-                                  "body_bytes": outcome.body_bytes}
-        if (not args.no_outbox
-                and outcome.status not in (SyncStatus.NOT_CONFIGURED, SyncStatus.BUSY)
-                and outcome.reason not in ("network",)):
-            r = relay(config, cache, session)
-            result["outbox"] = {"acked": r.acked, "parked": r.parked, "pending": r.pending,
-                                "error": r.error, "waiting": r.skipped_backoff}
+        with _held_warnings() as held:
+            outcome = sync(config, cache, fetcher=HubFetcher(config.sync, session))
+            result: dict[str, Any] = {"status": outcome.status.value,
+                                      "reason": outcome.reason, "message": outcome.message,
+                                      "version": outcome.version,
+                                      "requests": outcome.requests,
+                                      "body_bytes": outcome.body_bytes}
+            if (not args.no_outbox
+                    and outcome.status not in (SyncStatus.NOT_CONFIGURED, SyncStatus.BUSY)
+                    and outcome.reason not in ("network",)):
+                r = relay(config, cache, session)
+                result["outbox"] = {
+                    "acked": r.acked, "parked": r.parked, "pending": r.pending,
+                    "error": r.error, "waiting": r.skipped_backoff,
+                    "next_attempt_at": _iso(r.next_attempt_at) if r.next_attempt_at else None}
     finally:
         cache.close()
+    for line in held:  # the client logs the outcome too; print it once, below
+        if outcome.message not in line:
+            print(line, file=sys.stderr)
     if args.json:
         print_json(result)
     else:
         print(f"sync {outcome.status.value}: {outcome.message}",
               file=sys.stdout if outcome.exit_code in (0, 10) else sys.stderr)
         if "outbox" in result:
-            o = result["outbox"]
-            print(f"outbox: {o['acked']} sent, {o['parked']} parked, {o['pending']} pending"
-                  + (f" ({o['error']})" if o["error"] else ""))
+            print(render_relay(result["outbox"]))
     return outcome.exit_code
+
+
+def render_relay(o: dict[str, Any]) -> str:
+    """The outbox line of `juwu sync`: while the relay backs off it sent nothing, and says
+    until when, instead of "0 pending" for rows that are still there."""
+    if o["waiting"]:
+        line = (f"outbox: {o['pending']} pending, not sent: waiting after a failed relay "
+                f"until {o['next_attempt_at']}")
+    else:
+        line = f"outbox: {o['acked']} sent, {o['parked']} parked, {o['pending']} pending"
+        if o["error"]:
+            line += f" ({o['error']}; next attempt after {o['next_attempt_at']})"
+    if o["parked"]:
+        line += "\n`juwu outbox list` shows why the hub refused the parked ones"
+    return line
+
+
+@contextmanager
+def _held_warnings() -> Iterator[list[str]]:
+    """Warnings of juwu's own loggers meanwhile, held instead of printed (with no handler
+    Python prints them bare on stderr), so that the command prints each failure once.
+    Other libraries' records are left as they were (urllib3 discards its own)."""
+    held: list[str] = []
+
+    class Hold(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            held.append(record.getMessage())
+
+    handler = Hold(logging.WARNING)
+    target = logging.getLogger("content")
+    target.addHandler(handler)
+    try:
+        yield held
+    except BaseException:
+        target.removeHandler(handler)
+        if not target.hasHandlers():  # the command will not get to print them
+            for line in held:
+                print(line, file=sys.stderr)
+        raise
+    finally:
+        target.removeHandler(handler)
+        if target.hasHandlers():  # configured logging has shown them already
+            held.clear()
 
 
 def render_sync_status(data: dict[str, Any]) -> str:

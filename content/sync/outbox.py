@@ -4,9 +4,10 @@ Each row was committed on the device with an idempotency key (the kiosk's unit o
 the relay POSTs it and the hub stores it exactly once (unique key + payload check). A 2xx
 acknowledges: the row becomes ACKED and its contact details are erased from the device
 (personal data minimal, docs/sync.md "Outbox"). A 4xx that cannot succeed on a retry is
-PARKED and shown to staff (`juwu stats`, `juwu sync --status`), never retried forever and
-never dropped. Network trouble or 5xx leaves rows PENDING; the next relay waits an
-exponentially growing, jittered delay (SyncState `outbox_next_attempt_at`).
+PARKED and shown to staff (`juwu stats`, `juwu sync --status`, `juwu outbox list`), never
+retried by itself and never dropped; `juwu outbox retry` queues it again once the cause is
+fixed (content/sync/outbox_admin.py). Network trouble or 5xx leaves rows PENDING; the next
+relay waits an exponentially growing, jittered delay (SyncState `outbox_next_attempt_at`).
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ BASE_BACKOFF_S = 30.0
 
 @dataclass
 class RelayReport:
+    """One relay run. `pending` is what is left to send, also when the run only waited."""
+
     acked: int = 0
     parked: int = 0
     pending: int = 0
     skipped_backoff: bool = False
     error: str | None = None
     parked_reasons: list[str] = field(default_factory=list)
+    next_attempt_at: dt.datetime | None = None  # set while the relay backs off
 
 
 def feedback_payload(row: Feedback) -> dict[str, Any]:
@@ -81,6 +85,9 @@ def relay(config: Config, cache: Cache, session: requests.Session, *,
     next_at = _parse_iso(state.get("outbox_next_attempt_at"))
     if next_at is not None and now < next_at and not force:
         report.skipped_backoff = True
+        report.next_attempt_at = next_at
+        with cache.sessions() as s:
+            report.pending = pending_count(s)
         return report
     base = config.sync.hub_url.rstrip("/")
     timeout = (config.sync.connect_timeout_s, config.sync.read_timeout_s)
@@ -125,15 +132,20 @@ def relay(config: Config, cache: Cache, session: requests.Session, *,
             failures += 1
             delay = min(config.sync.outbox_backoff_max_s, BASE_BACKOFF_S * 2 ** (failures - 1))
             delay *= random.uniform(0.5, 1.0)  # jitter: a district's kiosks spread out
+            report.next_attempt_at = now + dt.timedelta(seconds=delay)
             write_state(s, {"outbox_failures": str(failures),
-                            "outbox_next_attempt_at": _iso(now + dt.timedelta(seconds=delay)),
+                            "outbox_next_attempt_at": _iso(report.next_attempt_at),
                             "outbox_last_error": report.error})
         else:
             write_state(s, {"outbox_failures": None, "outbox_next_attempt_at": None,
                             "outbox_last_error": None})
-        report.pending = sum(outbox_counts(s)[k][OutboxState.PENDING.value]
-                             for k in ("feedback", "survey"))
+        report.pending = pending_count(s)
     return report
+
+
+def pending_count(session: Session) -> int:
+    """Rows of both kinds still to send."""
+    return sum(c[OutboxState.PENDING.value] for c in outbox_counts(session).values())
 
 
 def _mark(cache: Cache, model: type[Feedback] | type[SurveyResponse], row_id: int,
