@@ -30,7 +30,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from content import systemd
-from kiosk import screens
+from kiosk import kivyfixes, screens
 from kiosk.data import KioskData, Vocabulary
 from kiosk.i18n import Texts, texts
 from kiosk.logring import RecentLog
@@ -166,6 +166,7 @@ class KioskApp(App):  # type: ignore[misc]
     # -- set-up ------------------------------------------------------------------------
 
     def build(self) -> Frame:
+        kivyfixes.apply()  # before any widget exists
         Builder.load_file(str(KV_DIR / "app.kv"))
         Window.clearcolor = self.c_bg
         root = Frame()

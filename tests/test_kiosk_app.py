@@ -1004,3 +1004,14 @@ def test_admin_draws_each_boards_confirmed_pages_as_leds(app: Any, shots_dir: Pa
                              preview.top - 8 * preview.LED_PX)
     r, g, b = img.getpixel((int(x), img.height - int(y)))
     assert r > 200 and g < 80 and b < 80
+
+
+def test_scroll_views_do_not_pile_up_bindings(app: Any) -> None:
+    # Kivy 2.3.1's ScrollView bound bar_color again on every relayout within half a second
+    # and unbound it once: one more binding per list refill, for months (kiosk/kivyfixes.py).
+    app.go("browse")
+    view = app.screen("browse").ids.list
+    before = len(view.get_property_observers("bar_color"))
+    for _ in range(50):
+        view.update_from_scroll()
+    assert len(view.get_property_observers("bar_color")) <= max(before, 1)
