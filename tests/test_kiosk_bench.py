@@ -16,5 +16,5 @@ def test_kiosk_bench_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "machine: " in out and "GL renderer" in out
     assert "empty Kivy app" in out and "ratio " in out and "by phase" in out
     assert "tap → next screen drawn" in out and "keypress → search results drawn" in out
-    assert "RSS after start" in out and "growth from start" in out
+    assert "start (home only)" in out and "growth from start" in out
     assert kiosk_bench.pct([1.0, 2.0, 3.0, 4.0], 95) == 4.0

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from display_driver.simhost import PtyHost
 from display_driver.simulator import Faults, OnbonGraphicSimulator
 from display_driver.transport import PortRegistry, SerialPort
 from tests.sync_support import Hub, free_socket
+from tests.test_board_driver import eventually
 from tests.test_cli import JUWU
 
 
@@ -88,15 +89,6 @@ def notify_socket() -> Iterator[NotifySocket]:
     yield ns
     ns.sock.close()
     shutil.rmtree(directory)
-
-
-def eventually(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def service_env(ns: NotifySocket, watchdog_usec: int = 1_000_000) -> dict[str, str]:
