@@ -157,3 +157,40 @@ def test_punctuation_and_spaces_keep_short_terms_apart(loaded: Cache) -> None:
     assert "svc-health" in uids(loaded, "00")
     assert "svc-health" in uids(loaded, "17")
     assert "svc-health" not in uids(loaded, "01")
+
+
+def test_rebuild_gives_the_same_index_reading_only_the_indexed_columns(
+        loaded: Cache, config: object) -> None:
+    # Migration 0002 runs rebuild() on the schema of its day: it must read no column added
+    # later (e.g. service.map_url in 0004), nor reload corrections row by row.
+    from sqlalchemy import event
+
+    from content.db import unit_of_work
+    from content.search_index import rebuild
+    from tests.conftest import disclosure, load
+
+    fix = disclosure("dibao-2026-05-v2", "低保评议结果公示（更正）", "更正了户主姓名。",
+                     dt.date(2026, 5, 25), category="party", kind="immediate", days=30,
+                     supersedes="dibao-2026-05", correction_note="户主姓名有误")
+    load(loaded, config, {"disclosure": [fix]})  # type: ignore[arg-type]
+
+    def index(cache: Cache) -> list[tuple[object, ...]]:
+        with cache.sessions() as s:
+            return [(d.doc_type, d.uid, d.superseded, d.title, d.pinyin, d.body)
+                    for d in s.scalars(select(SearchDoc).order_by(SearchDoc.doc_type,
+                                                                  SearchDoc.uid))]
+
+    before = index(loaded)
+    statements: list[str] = []
+    event.listen(loaded.engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))
+    with unit_of_work(loaded) as s:
+        assert rebuild(s) == len(before)
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 4  # disclosures, services: no per-row loads
+    assert not any("map_url" in sql or "disclosure.kind" in sql for sql in reads)
+    assert index(loaded) == before
+    with loaded.sessions() as s:
+        hits = search(s, "低保", today=TODAY).hits
+    assert [(h.uid, h.current) for h in hits] == [("dibao-2026-05-v2", True),
+                                                 ("dibao-2026-05", False)]
