@@ -45,6 +45,10 @@ T = TypeVar("T")
 LARGE_TEXT_SCALE = 1.5
 ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW_S = 4.0
+# How long the UI thread waits for a worker answer before drawing without it: most cache
+# queries answer in 2-20 ms, and drawing a "loading" frame first costs a whole frame more
+# (bench/kiosk_bench.py). Longer work (sync, PDF pages, writes) passes 0.
+FAST_ANSWER_S = 0.025
 
 # Colours: nothing is conveyed by colour alone (statuses are words); high contrast is pure
 # black/white/yellow.
@@ -263,8 +267,10 @@ class KioskApp(App):  # type: ignore[misc]
         if name == "home":
             self.history.clear()
         screen.params = params
-        screen.show(**params)
+        # Current first: show() may get its answer at once (run_io's short wait) and that
+        # answer may navigate again (an error goes home), which must not be undone here.
         self.sm.current = name
+        screen.show(**params)
 
     def back(self) -> None:
         target = self.history.pop() if self.history else "home"
@@ -349,15 +355,20 @@ class KioskApp(App):  # type: ignore[misc]
     # -- background work -----------------------------------------------------------------
 
     def run_io(self, fn: Callable[[], T], done: Callable[[T], None],
-               failed: Callable[[BaseException], None] | None = None) -> None:
-        """Run `fn` off the UI thread; `done` on the UI thread; errors go home by default."""
+               failed: Callable[[BaseException], None] | None = None, *,
+               wait_s: float = FAST_ANSWER_S) -> None:
+        """Run `fn` off the UI thread; `done` on the UI thread; errors go home by default.
+
+        The UI waits up to `wait_s` (about a frame) for the answer, so that a quick query
+        is drawn in the same frame as the tap; pass 0 for work that is never that quick.
+        """
         def guarded(result: T) -> None:
             try:
                 done(result)
             except Exception as e:  # a screen's bug must not kill the kiosk
                 self.failed(e)
 
-        self.worker.submit(fn, guarded, failed or self.failed)
+        self.worker.submit(fn, guarded, failed or self.failed, wait_s=wait_s)
 
     def failed(self, error: BaseException) -> None:
         log.error("kiosk: background work failed on %s: %s", self.current_screen_name(),

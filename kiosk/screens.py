@@ -354,7 +354,7 @@ class DetailScreen(KioskScreen):
         def step(index: int, total: int, shown: int) -> None:
             if index < shown:
                 app().run_io(lambda: renderer.page(path, sha, index, width),
-                             lambda page: landed(page, index, total, shown), failed)
+                             lambda page: landed(page, index, total, shown), failed, wait_s=0)
                 return
             if total > shown:
                 box.add_widget(KLabel(text=t["detail.pdf_more"].format(n=total - shown)))
@@ -372,7 +372,7 @@ class DetailScreen(KioskScreen):
                                   halign="center", color=app().c_muted))
             step(index + 1, total, shown)
 
-        app().run_io(lambda: renderer.count(path), counted, failed)
+        app().run_io(lambda: renderer.count(path), counted, failed, wait_s=0)
 
     def scroll_to_attachments(self) -> None:
         """Bring the attachments to the top of the view (the screenshot tour's PDF pages)."""
@@ -686,7 +686,7 @@ class AskScreen(KioskScreen):
         app().run_io(lambda: data.submit_question(topic=topic, text=text,
                                                   disclosure_uid=uid or None,
                                                   phone=phone or None, idempotency_key=key),
-                     self._done, self._failed)
+                     self._done, self._failed, wait_s=0)
 
     def _done(self, receipt: FeedbackReceipt) -> None:
         t = app().t
@@ -781,7 +781,7 @@ class RateScreen(KioskScreen):
         if not self._key:
             self._key = new_idempotency_key()
         data, key = app().data, self._key
-        app().run_io(lambda: data.submit_rating(rating, key), self._done)
+        app().run_io(lambda: data.submit_rating(rating, key), self._done, wait_s=0)
 
     def _done(self, _receipt: Any) -> None:
         self.sending = False
@@ -912,7 +912,7 @@ class AdminScreen(KioskScreen):
         t = app().t
         self.syncing = True
         self.sync_text = t["admin.syncing"]
-        app().run_io(app().data.sync_now, self._synced, self._sync_failed)
+        app().run_io(app().data.sync_now, self._synced, self._sync_failed, wait_s=0)
 
     def _synced(self, result: SyncNowResult) -> None:
         t = app().t

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from kivy.clock import Clock
@@ -26,25 +26,34 @@ class Worker:
         self.pending = 0
 
     def submit(self, fn: Callable[[], T], done: Callable[[T], None],
-               failed: Callable[[BaseException], None]) -> Future[T]:
-        """Run `fn` on the worker; call `done(result)` or `failed(error)` on the UI thread."""
+               failed: Callable[[BaseException], None], *, wait_s: float = 0.0) -> Future[T]:
+        """Run `fn` on the worker; call `done(result)` or `failed(error)` on the UI thread.
+
+        With `wait_s`, the UI thread waits that long for the answer and, if it comes, hands
+        it over at once: drawn in this frame rather than a "loading" frame first and the
+        data a frame later. Work that takes longer lands through the Clock as always.
+        """
         with self._lock:
             self.pending += 1
+        delivered = False
 
-        def deliver(future: Future[T]) -> None:
-            def on_ui(_dt: float) -> None:
-                with self._lock:
-                    self.pending -= 1
-                error = future.exception()
-                if error is not None:
-                    failed(error)
-                else:
-                    done(future.result())
-
-            Clock.schedule_once(on_ui, 0)
+        def on_ui(_dt: float = 0.0) -> None:
+            nonlocal delivered
+            with self._lock:
+                if delivered:
+                    return
+                delivered = True
+                self.pending -= 1
+            error = future.exception()
+            if error is not None:
+                failed(error)
+            else:
+                done(future.result())
 
         future = self._pool.submit(fn)
-        future.add_done_callback(deliver)
+        future.add_done_callback(lambda _f: Clock.schedule_once(on_ui, 0))
+        if wait_s > 0 and wait([future], timeout=wait_s).done:
+            on_ui()
         return future
 
     def shutdown(self) -> None:

@@ -1015,3 +1015,32 @@ def test_scroll_views_do_not_pile_up_bindings(app: Any) -> None:
     for _ in range(50):
         view.update_from_scroll()
     assert len(view.get_property_observers("bar_color")) <= max(before, 1)
+
+
+def test_a_quick_answer_is_handed_over_in_the_same_frame_a_slow_one_later(app: Any) -> None:
+    # kiosk/worker.py: run_io waits about a frame, so a fast query is drawn with the tap.
+    import threading
+
+    from kivy.clock import Clock
+
+    from kiosk.worker import Worker
+
+    worker = Worker()
+    try:
+        got: list[str] = []
+        worker.submit(lambda: "quick", got.append, lambda e: None, wait_s=0.5)
+        assert got == ["quick"] and worker.pending == 0  # before submit returned
+        release = threading.Event()
+        worker.submit(lambda: (release.wait(5), "slow")[1], got.append, lambda e: None,
+                      wait_s=0.02)
+        assert got == ["quick"] and worker.pending == 1  # not waited for beyond 20 ms
+        release.set()
+        pump(app, lambda: worker.pending == 0)
+        assert got == ["quick", "slow"]  # once, through the Clock
+        Clock.tick()
+        assert got == ["quick", "slow"]  # the Clock's copy of a quick answer does nothing
+        errors: list[BaseException] = []
+        worker.submit(lambda: 1 / 0, got.append, errors.append, wait_s=0.5)
+        assert isinstance(errors[0], ZeroDivisionError) and worker.pending == 0
+    finally:
+        worker.shutdown()
