@@ -26,8 +26,9 @@ from sqlalchemy import func, select
 
 from bench.search_bench import machine
 from content.db import unit_of_work
+from content.domain import FeedbackKind, OutboxState, SurveyRating
 from content.hub.models import HubFeedback, HubSurvey
-from content.models import Feedback, FeedbackKind, OutboxState, SurveyRating, SurveyResponse
+from content.models import Feedback, SurveyResponse
 from tests.sync_support import Hub, device, respond, running_hub
 
 REPO = Path(__file__).resolve().parent.parent

@@ -18,8 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from content.db import APPLICATION_ID, CacheError
+from content.db import APPLICATION_ID
 from content.durable import fsync_file
+from content.errors import CacheError
 
 
 @dataclass(frozen=True)

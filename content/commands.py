@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from content.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, print_json
 from content.config import Config
-from content.db import Cache, CacheError, open_cache, unit_of_work
+from content.db import Cache, open_cache, unit_of_work
+from content.domain import Category, Direction
+from content.errors import CacheError, SearchError
 from content.formatting import cn_date, display_width, pad, period_text, yuan
 from content.importer import ContentError, RawContent, import_content, read_content_dir
 from content.migrate import current_revision
-from content.models import Category, Direction, Disclosure, Service
+from content.models import Disclosure, Service
 from content.queries import (
     announcements_between,
     current_disclosures,
@@ -29,7 +31,7 @@ from content.queries import (
     stats,
     today_in,
 )
-from content.search import SearchError, SearchFilters, search
+from content.search import SearchFilters, search
 
 Handler = Callable[[argparse.Namespace, Config], int]
 

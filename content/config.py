@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
+# platformdirs is imported where used: a device names its files in JUWU_CONFIG (the
+# systemd units do), and the kiosk's start-up is measured (bench/kiosk_bench.py).
 
 ENV_PREFIX = "JUWU_"
 APP_NAME = "juwu"
@@ -45,6 +46,8 @@ class PathsConfig:
     def resolved_data_dir(self) -> Path:
         if self.data_dir:
             return Path(self.data_dir).expanduser()
+        import platformdirs
+
         return Path(platformdirs.user_data_dir(APP_NAME))
 
 
@@ -219,6 +222,13 @@ class Config:
         return self.data_dir / "blobs"
 
 
+def local_now(config: Config) -> dt.datetime:
+    """Naive community-local time, the way the cache stores timestamps."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(config.community.timezone)).replace(tzinfo=None)
+
+
 def default_config_file() -> Path:
     """config/default.toml of a source checkout, else the copy installed under share/."""
     here = Path(__file__).resolve().parent.parent / "config" / "default.toml"
@@ -228,6 +238,8 @@ def default_config_file() -> Path:
 
 
 def user_config_file() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME)) / "juwu.toml"
 
 

@@ -18,17 +18,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from content.errors import CacheError
+
 # PRAGMA application_id marks a file as a juwu cache ("JUWU" in ASCII); a SQLite file
 # with tables and another id is someone else's database and is never touched.
 APPLICATION_ID = 0x4A555755
 
 # The newest migration in content/migrations/versions (a test keeps the two equal). A cache
 # already at it opens without importing Alembic, which is a third of a kiosk's start-up.
-SCHEMA_HEAD = "0005"
-
-
-class CacheError(RuntimeError):
-    """The cache file cannot be used; the message says what to do about it."""
+SCHEMA_HEAD = "0006"
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def _free_bytes(path: os.PathLike[str]) -> int:
 
 def _cache(config: Config) -> list[Check]:
     # Read-only: never creates or migrates the cache (that would hide what is found).
-    from content.db import SCHEMA_HEAD, CacheError, integrity_problems, open_cache, schema_revision
+    from content.db import SCHEMA_HEAD, integrity_problems, open_cache, schema_revision
+    from content.errors import CacheError
 
     path = config.database_path
     if not path.exists():

@@ -24,26 +24,28 @@ from sqlalchemy.orm import Session
 
 from content.blobs import BlobStore
 from content.config import Config, DisclosureConfig
+from content.domain import (
+    Category,
+    Direction,
+    FeedbackKind,
+    Kind,
+    OutboxState,
+    ServiceKind,
+    SignOffRole,
+    SurveyRating,
+)
 from content.models import (
     MAP_URL_MAX,
     Announcement,
     Attachment,
     AuditEntry,
-    Category,
     Community,
-    Direction,
     Disclosure,
     Feedback,
-    FeedbackKind,
     FinanceLine,
     FinanceStatement,
-    Kind,
-    OutboxState,
     Service,
-    ServiceKind,
     SignOff,
-    SignOffRole,
-    SurveyRating,
     SurveyResponse,
 )
 from content.rules import reply_due, working_days_between

@@ -17,7 +17,7 @@ from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
-from content.db import CacheError
+from content.errors import CacheError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -14,15 +14,15 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from content.config import Config
+from content.domain import Category, SurveyRating
 from content.models import (
     Announcement,
-    Category,
     Community,
+    ContentStamp,
     Disclosure,
     Feedback,
     FinanceStatement,
     Service,
-    SurveyRating,
     SurveyResponse,
     SyncState,
 )
@@ -37,6 +37,16 @@ def today_in(config: Config) -> dt.date:
 
 def community(session: Session) -> Community | None:
     return session.scalars(select(Community)).first()
+
+
+def content_stamp(session: Session) -> str:
+    """The cache's content stamp (see content.stamp), read in the caller's transaction.
+
+    Read in the same session as the content it describes, it names exactly what that
+    session saw; read in a separate one, a write in between could pair old data with a
+    new token.
+    """
+    return session.scalars(select(ContentStamp.token).where(ContentStamp.id == 1)).one()
 
 
 def current_condition(today: dt.date) -> ColumnElement[bool]:

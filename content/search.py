@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from content.models import Category, SearchDoc
+from content.domain import Category
+from content.errors import SearchError
+from content.models import SearchDoc
 from content.search_index import SYLLABLE_SEP, is_word_char, normalize, spaced
 
 TITLE_COLUMNS = "{title initials pinyin}"
 SNIPPET_CHARS = 80
-
-
-class SearchError(ValueError):
-    """The query cannot be searched; the message is fit to show a person."""
 
 
 class EmptyQuery(SearchError):

@@ -20,7 +20,8 @@ from typing import cast
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, load_only
 
-from content.models import Category, Disclosure, SearchDoc, Service
+from content.domain import Category
+from content.models import Disclosure, SearchDoc, Service
 
 SYLLABLE_SEP = "'"
 FTS_TABLES = ("search_tri", "search_uni")

@@ -24,23 +24,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from content.config import Config
-from content.db import Cache, CacheError, make_engine
-from content.models import (
-    Disclosure,
-    Feedback,
-    FeedbackKind,
-    OutboxState,
-    SurveyRating,
-    SurveyResponse,
-)
+from content.config import Config, local_now
+from content.db import Cache, make_engine
+from content.domain import FeedbackKind, OutboxState, SurveyRating
+from content.errors import CacheError, SubmissionError
+from content.models import Disclosure, Feedback, SurveyResponse
 from content.rules import reply_due
 from content.ticket_marks import TicketMarks
 
@@ -54,10 +48,6 @@ _TICKET = re.compile(r"^Q(\d{8})-?(\d{3,4})$")
 _TICKET_ATTEMPTS = 5
 
 ReplyState = Literal["replied", "open", "overdue"]
-
-
-class SubmissionError(ValueError):
-    """The submission cannot be accepted as given; the message is fit to show a resident."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +67,6 @@ class SurveyReceipt:
     rating: SurveyRating
     idempotency_key: str
     submitted_at: dt.datetime
-
-
-def local_now(config: Config) -> dt.datetime:
-    """Naive community-local time, the way the cache stores timestamps."""
-    return dt.datetime.now(ZoneInfo(config.community.timezone)).replace(tzinfo=None)
 
 
 def new_idempotency_key() -> str:

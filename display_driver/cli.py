@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from content.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, print_json
 from content.config import BoardConfig, Config, ConfigError
-from content.db import CacheError, open_cache
+from content.db import open_cache
+from content.errors import CacheError
 from content.models import BoardStatus, DisplayLogEntry
 
 from .driver import Board, Driver

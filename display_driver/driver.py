@@ -36,7 +36,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content.config import BoardConfig, Config, DriverConfig
-from content.db import Cache, CacheError, unit_of_work
+from content.db import Cache, unit_of_work
+from content.errors import CacheError
 from content.models import Announcement, BoardState, BoardStatus, Community, DisplayLogEntry
 from content.schedule import ScheduledItem, decide
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from content.backup import backup_database, check_backup, restore_database
 from content.blobs import BlobStore
 from content.config import Config
-from content.db import Cache, CacheError, open_cache
+from content.db import Cache, open_cache
+from content.errors import CacheError
 from content.models import Disclosure, SyncState
 from content.sync.client import SyncStatus
 from tests.conftest import disclosure, load

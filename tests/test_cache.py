@@ -16,16 +16,17 @@ from content.db import (
     APPLICATION_ID,
     SCHEMA_HEAD,
     Cache,
-    CacheError,
     integrity_problems,
     make_engine,
     open_cache,
     schema_revision,
     unit_of_work,
 )
+from content.domain import Category, Kind
+from content.errors import CacheError
 from content.importer import RawContent, import_content
 from content.migrate import MIGRATIONS_DIR, current_revision, head_revision, upgrade
-from content.models import Category, Disclosure, Feedback, Kind, Service
+from content.models import Disclosure, Feedback, Service
 from content.search import search
 from tests.conftest import TODAY, disclosure, load, mini
 

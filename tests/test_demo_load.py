@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from content.config import Config
 from content.db import Cache, unit_of_work
 from content.demo.generate import build_demo
+from content.domain import Category
 from content.importer import RawContent, import_content
-from content.models import Category, Disclosure, Service
+from content.models import Disclosure, Service
 from content.queries import latest_finance, open_feedback, stats
 from content.search import search
 

@@ -28,12 +28,13 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from content.config import Config, load_config
+from content.config import Config, load_config, local_now
 from content.db import Cache, open_cache
+from content.domain import OutboxState
 from content.hub.app import HubPaths, new_staff_token
-from content.models import Feedback, OutboxState
+from content.models import Feedback
 from content.search import search
-from content.submissions import feedback_by_ticket, local_now, submit_feedback
+from content.submissions import feedback_by_ticket, submit_feedback
 from content.sync.client import read_state
 from content.sync.keys import KeyLayout, init_keys, write_private
 from content.sync.repository import HubRepository

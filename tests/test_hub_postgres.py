@@ -20,10 +20,11 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 
 from content.db import unit_of_work
+from content.domain import FeedbackKind, SurveyRating
 from content.hub.app import store_once
 from content.hub.migrate import VERSION_TABLE, current_revision, head_revision
 from content.hub.models import HubFeedback, HubSurvey
-from content.models import Feedback, FeedbackKind, SurveyRating, SurveyResponse
+from content.models import Feedback, SurveyResponse
 from content.sync.client import SyncStatus, make_session
 from content.sync.outbox import relay
 from tests.sync_support import (

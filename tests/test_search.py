@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from content.db import Cache
-from content.models import Category, SearchDoc
+from content.domain import Category
+from content.models import SearchDoc
 from content.search import EmptyQuery, QueryTooLong, SearchFilters, search
 from content.search_index import _fts_values, normalize, title_pinyin
 from tests.conftest import TODAY

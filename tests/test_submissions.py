@@ -18,9 +18,10 @@ from sqlalchemy import event, select
 
 from content.config import Config
 from content.db import Cache, open_cache, unit_of_work
-from content.models import Feedback, FeedbackKind, OutboxState, SurveyRating, SurveyResponse
+from content.domain import FeedbackKind, OutboxState, SurveyRating
+from content.errors import SubmissionError
+from content.models import Feedback, SurveyResponse
 from content.submissions import (
-    SubmissionError,
     current_survey_name,
     durable_unit_of_work,
     feedback_by_ticket,
@@ -178,7 +179,8 @@ def test_concurrent_submissions_get_distinct_tickets(loaded: Cache, config: Conf
 def test_failed_commit_reports_and_stores_nothing(loaded: Cache, config: Config,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from content import submissions
-    from content.db import CacheError, make_engine
+    from content.db import make_engine
+    from content.errors import CacheError
 
     def failing_engine(path: Any, synchronous: str = "NORMAL") -> Any:
         engine = make_engine(path, synchronous=synchronous)

@@ -14,15 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from content.db import unit_of_work
+from content.domain import FeedbackKind, OutboxState, SurveyRating
 from content.hub.models import HubFeedback, HubSurvey
-from content.models import (
-    AuditEntry,
-    Feedback,
-    FeedbackKind,
-    OutboxState,
-    SurveyRating,
-    SurveyResponse,
-)
+from content.models import AuditEntry, Feedback, SurveyResponse
 from content.sync.client import SyncStatus, make_session, read_state
 from content.sync.outbox import relay
 from content.sync.outbox_admin import parse_park_reason

@@ -19,7 +19,7 @@ from tuf.api.metadata import Metadata, Timestamp
 
 from content.backup import copy_missing, restore_database, saved_files_dir
 from content.config import HubConfig
-from content.db import CacheError
+from content.errors import CacheError
 from content.sync.keys import KeyFileError, load_signer
 from content.sync.repository import HubRepository
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from content.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, print_json
 from content.config import Config
-from content.db import CacheError, open_cache
+from content.db import open_cache
+from content.errors import CacheError
 from content.importer import ContentError
 
 REPLIED_BY_MAX = 50  # HubFeedback.replied_by

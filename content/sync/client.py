@@ -41,8 +41,9 @@ from urllib3.util.retry import Retry
 
 from content.blobs import BlobStore
 from content.config import Config, SyncConfig
-from content.db import Cache, CacheError, unit_of_work
+from content.db import Cache, unit_of_work
 from content.durable import fsync_dir
+from content.errors import CacheError
 from content.importer import ContentError, import_content, read_content_dir
 from content.models import Attachment, AuditEntry, SyncState
 from content.sync.bundle import (

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from content.config import Config
 from content.db import Cache, unit_of_work
-from content.models import AuditEntry, Feedback, OutboxState, SurveyResponse
+from content.domain import OutboxState
+from content.models import AuditEntry, Feedback, SurveyResponse
 
 # 408 Request Timeout and 429 Too Many Requests are worth retrying; other 4xx are not.
 RETRYABLE_4XX = frozenset({408, 425, 429})

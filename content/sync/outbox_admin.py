@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from content.config import Config
 from content.db import Cache
-from content.models import AuditEntry, Feedback, OutboxState, SurveyResponse
+from content.domain import OutboxState
+from content.models import AuditEntry, Feedback, SurveyResponse
 from content.submissions import (
     durable_unit_of_work,
     normalize_ticket,
