@@ -42,6 +42,18 @@ def data(tmp_path: Path, content_dir: Path) -> Path:
     return data
 
 
+def test_own_plugins_are_the_entry_points_pyproject_declares() -> None:
+    """content.cli names its own packages' subcommands (to skip importlib.metadata at
+    start-up); they must be exactly the installed juwu.commands entry points."""
+    from importlib.metadata import distribution
+
+    from content.cli import OWN_PLUGINS
+
+    declared = {ep.name: ep.value for ep in distribution("juwu").entry_points
+                if ep.group == "juwu.commands"}
+    assert OWN_PLUGINS == declared
+
+
 def test_every_subcommand_has_help(tmp_path: Path) -> None:
     top = run(tmp_path, "--help")
     assert top.returncode == 0
