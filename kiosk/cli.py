@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
+import gc
 import logging
 import os
 import signal
@@ -17,16 +17,19 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from content import systemd
 from content.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from content.config import Config
-from content.db import CacheError, open_cache
 
 from .settings import SettingsError, load_settings, save_settings
 
+if TYPE_CHECKING:
+    from content.db import Cache
+
 log = logging.getLogger(__name__)
+GC_OFF_AT_MOST_S = 30.0
 LANDSCAPE = (1920, 1080)
 PORTRAIT = (1080, 1920)
 
@@ -57,13 +60,13 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     if args.set_pin:
         return _set_pin(data_dir, settings)
-    try:
-        cache = open_cache(config.database_path)
-    except CacheError as e:
-        print(f"juwu kiosk: {e}", file=sys.stderr)
-        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Start-up creates some 50,000 objects that live as long as the process (Kivy, the
+    # kiosk's modules and widgets): no garbage collection until home is shown, then they
+    # are frozen out of every later collection (bench/kiosk_bench.py: a full collection
+    # in the middle of start-up cost 5-20 ms).
+    gc.disable()
     stop = SystemStop()
     with stop.installed():  # before Kivy starts SDL (see SystemStop)
         from . import boot
@@ -79,33 +82,45 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
                      size=size, headless=shots is not None)
         boot.register_font(font)
         from .app import KioskApp
-        from .data import KioskData
+        from .backend import Backend
 
-        data = KioskData(cache, config)
-        app = KioskApp(data, settings, allow_close=args.windowed or shots is not None)
+        periodic: list[Any] = []
+
+        def start_sync(cache: Cache) -> None:
+            # Sync and the outbox relay run beside the UI (docs/sync.md, "Periodic sync");
+            # the kiosk keeps showing the last verified content whatever they meet.
+            # Started once the worker has opened the cache, after home's first frame.
+            from content.sync.periodic import PeriodicSync
+
+            periodic.append(PeriodicSync(config, cache))
+            periodic[0].start()
+
+        wants_sync = bool(config.sync.hub_url) and shots is None and not args.no_sync
+        backend = Backend(config, on_open=start_sync if wants_sync else None)
+        app = KioskApp(backend, settings, allow_close=args.windowed or shots is not None)
+        app.fbind("ready", _collect_garbage_again)
+        from kivy.clock import Clock
+
+        # And in any case soon: a home that never gets its data must not leave it off.
+        Clock.schedule_once(_collect_garbage_again, GC_OFF_AT_MOST_S)
         stop.attach(app)
         if args.large_text:
             app.set_large_text(True)
         saved: list[Path] = []
         alive: list[Any] = []  # the Clock holds callbacks weakly: keep the tour alive
         if shots is not None:
-            alive = _schedule_tour(app, data, shots, saved)
-        periodic = None
-        if config.sync.hub_url and shots is None and not args.no_sync:
-            # Sync and the outbox relay run beside the UI (docs/sync.md, "Periodic sync");
-            # the kiosk keeps showing the last verified content whatever they meet.
-            from content.sync.periodic import PeriodicSync
-
-            periodic = PeriodicSync(config, cache)
-            periodic.start()
+            alive = _schedule_tour(app, shots, saved)
         try:
             app.run()
         finally:
-            if periodic is not None:
-                periodic.stop()
-                periodic.join()
-            cache.close()
+            for sync in periodic:
+                sync.stop()
+                sync.join()
+            backend.close()
     del alive
+    if app.fatal_error:  # the cache could not be opened
+        print(f"juwu kiosk: {app.fatal_error}", file=sys.stderr)
+        return EXIT_ERROR
     if app.restart_requested and shots is None and stop.received is None:
         # The admin's "restart": the same command again, in a fresh process (new code,
         # settings and cache connection). Under systemd, Restart=always would also do.
@@ -118,6 +133,11 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
             print(path)
         return EXIT_OK if saved else EXIT_ERROR
     return EXIT_OK
+
+
+def _collect_garbage_again(*_args: Any) -> None:
+    gc.freeze()
+    gc.enable()
 
 
 class SystemStop:
@@ -173,7 +193,7 @@ class SystemStop:
         self._previous = {}
 
 
-def _schedule_tour(app: Any, data: Any, out_dir: Path, saved: list[Path]) -> list[Any]:
+def _schedule_tour(app: Any, out_dir: Path, saved: list[Path]) -> list[Any]:
     from kivy.clock import Clock
 
     from .tour import Tour, tour_steps
@@ -184,15 +204,17 @@ def _schedule_tour(app: Any, data: Any, out_dir: Path, saved: list[Path]) -> lis
 
     tours: list[Tour] = []
 
-    def begin(_dt: float) -> None:
-        tours.append(Tour(app, out_dir, tour_steps(app, data.samples()), finish))
+    def begin(samples: dict[str, str]) -> None:
+        tours.append(Tour(app, out_dir, tour_steps(app, samples), finish))
         tours[0].start()
 
-    Clock.schedule_once(begin, 0.5)
+    Clock.schedule_once(lambda _dt: app.ask(lambda d: d.samples(), begin, wait_s=0), 0.5)
     return tours
 
 
 def _set_pin(data_dir: Path, settings: Any) -> int:
+    import getpass
+
     first = getpass.getpass("new admin PIN (4-12 digits): ")
     if getpass.getpass("again: ") != first:
         print("juwu kiosk: the two PINs differ; nothing changed", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""What each screen shows, as plain frozen dataclasses read from the cache.
+"""What each screen shows, read from the cache into the plain values of kiosk.views.
 
 Everything here runs on the I/O worker thread (never the UI thread), opens one session per
 call and returns values that hold no ORM objects, so the UI cannot trigger a lazy load.
@@ -10,39 +10,39 @@ import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session, aliased
 
 from content.blobs import BlobStore
-from content.config import Config
+from content.config import Config, local_now
 from content.db import Cache, unit_of_work
+from content.domain import (
+    Category,
+    Direction,
+    FeedbackKind,
+    Kind,
+    OutboxState,
+    ServiceKind,
+    SurveyRating,
+)
 from content.formatting import cn_date, period_text, yuan
 from content.models import (
     Announcement,
     Attachment,
     BoardStatus,
-    Category,
-    Direction,
     Disclosure,
     DisplayLogEntry,
     Feedback,
-    FeedbackKind,
-    Kind,
-    OutboxState,
     SearchDoc,
     Service,
-    ServiceKind,
-    SurveyRating,
     SurveyResponse,
     SyncState,
 )
 from content.queries import (
     announcements_between,
     community,
+    content_stamp,
     current_condition,
     current_disclosures,
     latest_finance,
@@ -56,173 +56,42 @@ from content.submissions import (
     FeedbackReceipt,
     SurveyReceipt,
     feedback_by_ticket,
-    local_now,
     reply_state,
     submit_feedback,
     submit_survey,
 )
 from kiosk.pdfpages import PDF_MEDIA_TYPE
-
-if TYPE_CHECKING:
-    from content.sync.outbox import RelayReport
+from kiosk.views import (
+    CATEGORY_ORDER,
+    AdminView,
+    AttachmentView,
+    BoardPreview,
+    CategoryTile,
+    DetailView,
+    FinanceRow,
+    FinanceView,
+    HomeView,
+    Revision,
+    Row,
+    ServiceRow,
+    SyncNowResult,
+    TicketView,
+    Vocabulary,
+)
 
 BROWSE_LIMIT = 5000  # a RecycleView scrolls this many rows smoothly; years narrow it further
-CATEGORY_ORDER = (Category.PARTY, Category.GOVERNMENT, Category.AFFAIRS, Category.FINANCE,
-                  Category.SERVICES)
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of a list: what it is, when, and whether it is still on display."""
-
-    uid: str
-    title: str
-    subtitle: str
-    status: str  # "current" | "archived" | "corrected" | "scheduled"
-    doc_type: str = "disclosure"
-
-
-@dataclass(frozen=True)
-class CategoryTile:
-    value: str
-    label: str
-    current: int
-
-
-@dataclass(frozen=True)
-class HomeView:
-    community: str
-    tiles: list[CategoryTile]
-    new_this_week: list[Row]
-    announcements: list[str]
-
-
-@dataclass(frozen=True)
-class FinanceRow:
-    direction: str  # "income" | "expense"
-    category: str
-    item: str
-    amount: str
-    note: str
-
-
-@dataclass(frozen=True)
-class FinanceView:
-    rows: list[FinanceRow]
-    opening: str
-    income: str
-    expense: str
-    closing: str
-
-
-@dataclass(frozen=True)
-class Revision:
-    uid: str
-    label: str
-    shown: bool
-
-
-@dataclass(frozen=True)
-class AttachmentView:
-    name: str
-    media_type: str
-    path: str  # where the blob is; "" when it has not arrived yet
-    sha256: str = ""  # names the blob's rendered pages (kiosk.pdfpages)
-
-
-@dataclass(frozen=True)
-class DetailView:
-    uid: str
-    title: str
-    heading: str  # category · kind
-    status: str
-    period: str
-    published: str
-    take_down: str
-    correction: str
-    paragraphs: list[str]
-    sign_offs: list[tuple[str, str, str]]
-    revisions: list[Revision]
-    newest_uid: str
-    attachments: list[AttachmentView]
-    finance: FinanceView | None
-
-
-@dataclass(frozen=True)
-class ServiceRow:
-    uid: str
-    name: str
-    kind: str
-    address: str
-    phone: str
-    hours: str
-    notes: str
-    map_url: str = ""
-
-
-@dataclass(frozen=True)
-class TicketView:
-    ticket: str
-    topic: str
-    text: str
-    state: str  # "replied" | "open" | "overdue"
-    due: str
-    reply: str
-    replied: str
-
-
-@dataclass(frozen=True)
-class BoardPreview:
-    """What a board shows (its display log) beside what the schedule says it should."""
-
-    board: str
-    showing: str  # "" when the log has no open stretch
-    since: str
-    scheduled: str
-    png: bytes | None = None  # the pages the driver last confirmed (BoardStatus.preview_png)
-    pages: int = 0
-
-
-@dataclass(frozen=True)
-class AdminView:
-    sync: list[tuple[str, str]]
-    boards: list[tuple[str, str, str]]
-    outbox: dict[str, int]
-    previews: list[BoardPreview] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SyncNowResult:
-    status: str
-    message: str
-    relay: RelayReport | None
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """Characters and words of the community's own titles, by pinyin, most frequent first.
-
-    pypinyin must not be loaded in the UI process; the search index already holds each
-    title's syllables, one per character, so the kiosk's candidate list comes from there.
-    """
-
-    by_syllable: dict[str, list[str]] = field(default_factory=dict)
-    words: dict[str, list[str]] = field(default_factory=dict)  # joined pinyin → words
-
-    def candidates(self, typed: str, limit: int = 12) -> list[str]:
-        """Words whose pinyin is `typed`, then characters whose syllable starts with it."""
-        typed = typed.lower()
-        if not typed:
-            return []
-        out: list[str] = list(self.words.get(typed, []))
-        exact = self.by_syllable.get(typed, [])
-        out.extend(c for c in exact if c not in out)
-        for syllable, chars in sorted(self.by_syllable.items()):
-            if syllable != typed and syllable.startswith(typed):
-                out.extend(c for c in chars if c not in out)
-            if len(out) >= limit:
-                break
-        return out[:limit]
+def _announcement_changes(s: Session, now: dt.datetime) -> list[dt.datetime]:
+    """When home's announcements next change by time alone: a start (a minute early, as
+    home looks a minute ahead) or an end still to come."""
+    ahead = now + dt.timedelta(minutes=1)
+    first_start = s.scalar(select(func.min(Announcement.valid_from))
+                           .where(Announcement.valid_from > ahead))
+    first_end = s.scalar(select(func.min(Announcement.valid_until))
+                         .where(Announcement.valid_until > now))
+    return [t for t in (first_start and first_start - dt.timedelta(minutes=1), first_end)
+            if t is not None]
 
 
 def _status(d: Disclosure, today: dt.date) -> str:
@@ -257,7 +126,8 @@ class KioskData:
 
     def home(self) -> HomeView:
         today, now = self.today(), self.now()
-        with self._session() as s:
+        with self._session() as s:  # one read transaction: the stamp describes what is read
+            stamp = content_stamp(s)
             comm = community(s)
             counts = dict(s.execute(
                 select(Disclosure.category, func.count()).where(current_condition(today))
@@ -271,8 +141,9 @@ class KioskData:
             notes = [a.text for a in announcements_between(s, now, now + dt.timedelta(
                 minutes=1))] or [a.text for a in announcements_between(
                     s, start, start + dt.timedelta(days=1))]
+            until = min([start + dt.timedelta(days=1), *_announcement_changes(s, now)])
         name = comm.name if comm else self.config.community.name
-        return HomeView(name, tiles, new, notes[:4])
+        return HomeView(name, tiles, new, notes[:4], stamp, until)
 
     def years(self) -> list[int]:
         with self._session() as s:
@@ -516,10 +387,6 @@ class KioskData:
                         words.setdefault(p1 + p2, Counter())[c1 + c2] += 1
         return Vocabulary({p: [c for c, _ in n.most_common()] for p, n in chars.items()},
                           {p: [w for w, _ in n.most_common(6)] for p, n in words.items()})
-
-
-def blob_exists(path: str) -> bool:
-    return bool(path) and Path(path).is_file()
 
 
 DIRECTION_KEYS = {Direction.INCOME.value: "fin.income", Direction.EXPENSE.value: "fin.expense"}

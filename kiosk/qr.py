@@ -9,9 +9,6 @@ from __future__ import annotations
 import functools
 import re
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
 
@@ -34,7 +31,11 @@ def qr_matrix(payload: str, border: int = QUIET_ZONE) -> list[list[bool]]:
 @functools.lru_cache(maxsize=512)
 def _encoded(payload: str, border: int) -> tuple[tuple[bool, ...], ...]:
     # Encoding takes a few milliseconds of pure Python; a list of services scrolled through
-    # a RecycleView asks for the same few codes again and again.
+    # a RecycleView asks for the same few codes again and again. Imported here, not at the
+    # top: the kiosk's start-up does not need it (kiosk/backend.py).
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=border)
     code.add_data(payload)
     code.make(fit=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.graphics import Color, Line
 from kivy.graphics.texture import Texture
-from kivy.metrics import dp, sp
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -24,15 +24,18 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
+from kivy.uix.behaviors import FocusBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
-from kivy.uix.textinput import TextInput
 
-from content.models import Kind
-from content.search import SearchError
-from content.submissions import FeedbackReceipt, SubmissionError, new_idempotency_key
-from kiosk.data import (
+from content.domain import Kind
+from content.errors import SearchError, SubmissionError
+from kiosk.pdfpages import MAX_PAGES as MAX_PDF_PAGES
+from kiosk.pdfpages import PageImage, PageRenderer, PdfUnreadable, is_pdf, page_cache_dir
+from kiosk.qr import tel_payload
+from kiosk.speech import spoken_text
+from kiosk.views import (
     CATEGORY_ORDER,
     AdminView,
     AttachmentView,
@@ -44,15 +47,14 @@ from kiosk.data import (
     TicketView,
     blob_exists,
 )
-from kiosk.pdfpages import MAX_PAGES as MAX_PDF_PAGES
-from kiosk.pdfpages import PageImage, PageRenderer, PdfUnreadable, is_pdf, page_cache_dir
-from kiosk.qr import tel_payload
-from kiosk.speech import spoken_text
 from kiosk.widgets import KButton, KLabel, KTitle, KToggle, LedPreview, Recycler, TileButton
 
 TOPICS = ("财务", "低保救助", "党务", "政务", "物业维修", "环境卫生", "其他")
 PHRASES = ("请公开明细", "什么时候办理", "费用是否合理", "为什么", "建议", "谢谢")
 ADMIN_LOG_LINES = 40  # the admin screen's report is one label: keep it far below ~900 lines
+if TYPE_CHECKING:
+    from content.submissions import FeedbackReceipt
+
 SUGGESTIONS = ("财务公开", "cwgk", "低保", "电梯", "党费", "维修", "bmfw")
 
 
@@ -113,7 +115,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         # A field left focused would keep the system keyboard, and what is typed next
         # would go to a screen nobody sees.
         for widget in self.walk(restrict=True):
-            if isinstance(widget, TextInput) and widget.focus:
+            if isinstance(widget, FocusBehavior) and widget.focus:
                 widget.focus = False
 
     def relabel(self) -> None:
@@ -136,12 +138,21 @@ class HomeScreen(KioskScreen):
     tiles = ListProperty([])
     new_items = ListProperty([])
     announcements = StringProperty("")
+    has_data = False  # shown with its data at least once (the kiosk is then ready)
 
     def show(self, **params: Any) -> None:
+        saved = app().take_saved_home()  # the first time only (kiosk.home_snapshot)
+        if saved is not None:
+            self._loaded(saved)
+        else:
+            self.refresh()
+
+    def refresh(self) -> None:
         self.loading = True
-        app().run_io(app().data.home, self._loaded)
+        app().run_io(app().backend.home, self._loaded)
 
     def _loaded(self, view: HomeView) -> None:
+        self.has_data = True
         self.loading = False
         app().community_name = view.community
         t = app().t
@@ -156,8 +167,7 @@ class HomeScreen(KioskScreen):
         grid.clear_widgets()
         for tile in tiles:
             grid.add_widget(TileButton(
-                text=f"{tile['label']}\n[size={int(sp(20) * app().text_scale)}]"
-                     f"{tile['subtitle']}[/size]",
+                text=tile["label"], subtitle=tile["subtitle"],
                 on_release=lambda _b, c=tile["value"]: app().go("browse", category=c)))
         grid.add_widget(TileButton(text=app().t["home.services"],
                                    on_release=lambda _b: app().go("services")))
@@ -177,7 +187,7 @@ class BrowseScreen(KioskScreen):
         self.kind = params.get("kind", "")
         self.period = params.get("period", "current")
         if not self.years:
-            app().run_io(app().data.years, lambda ys: setattr(self, "years", ys))
+            app().ask(lambda d: d.years(), lambda ys: setattr(self, "years", ys))
         self.refresh()
 
     def set_filter(self, **changes: str) -> None:
@@ -220,10 +230,10 @@ class BrowseScreen(KioskScreen):
     def refresh(self) -> None:
         self._build_filters()
         self._ticket += 1
-        ticket, data = self._ticket, app().data
+        ticket = self._ticket
         category, kind, period = self.category, self.kind, self.period
         self.loading = True
-        app().run_io(lambda: data.browse(category, kind, period),
+        app().ask(lambda d: d.browse(category, kind, period),
                      lambda rows: self._loaded(ticket, rows))
 
     def _loaded(self, ticket: int, rows: list[Row]) -> None:
@@ -252,7 +262,7 @@ class DetailScreen(KioskScreen):
         self.stop_reading()
         self.item_uid = uid = params["uid"]
         self.loading = True
-        app().run_io(lambda: app().data.detail(uid), self._loaded)
+        app().ask(lambda d: d.detail(uid), self._loaded)
 
     def _loaded(self, view: DetailView | None) -> None:
         self.loading = False
@@ -330,7 +340,7 @@ class DetailScreen(KioskScreen):
         t = app().t
         status = KLabel(text=t["detail.pdf_loading"])
         box.add_widget(status)
-        renderer = PageRenderer(page_cache_dir(app().data.config.data_dir))
+        renderer = PageRenderer(page_cache_dir(app().backend.config.data_dir))
         path, sha = Path(a.path), a.sha256
         width = int(Window.width - dp(52))  # the content's width: padding and scroll bar
 
@@ -501,7 +511,7 @@ class SearchScreen(KioskScreen):
 
     def run_search(self) -> None:
         self._ticket += 1
-        ticket, query, data = self._ticket, self.query, app().data
+        ticket, query, backend = self._ticket, self.query, app().backend
         if not query.strip():
             self.results, self.status_text = [], ""
             return
@@ -509,7 +519,7 @@ class SearchScreen(KioskScreen):
 
         def work() -> tuple[list[Row], int] | str:
             try:
-                return data.search(query)
+                return backend.data().search(query)
             except SearchError as e:  # shown to the resident, not an error of the kiosk
                 return str(e)
 
@@ -548,7 +558,7 @@ class ServicesScreen(KioskScreen):
     def show(self, **params: Any) -> None:
         self.highlight = params.get("uid", "")
         if not self.kinds:
-            app().run_io(app().data.service_kinds, lambda ks: setattr(self, "kinds", ks))
+            app().ask(lambda d: d.service_kinds(), lambda ks: setattr(self, "kinds", ks))
         self.select(params.get("kind", ""))
 
     def on_kinds(self, *_args: Any) -> None:
@@ -571,8 +581,7 @@ class ServicesScreen(KioskScreen):
     def select(self, kind: str) -> None:
         self.kind = kind
         self._build_kinds()
-        data = app().data
-        app().run_io(lambda: data.services(kind), self._loaded)
+        app().ask(lambda d: d.services(kind), self._loaded)
 
     def _loaded(self, rows: list[ServiceRow]) -> None:
         if self.highlight:
@@ -680,10 +689,13 @@ class AskScreen(KioskScreen):
         self.error = ""
         self.stage = "sending"
         if not self._key:
+            # Loaded by the worker with the cache long before anyone can press "send".
+            from content.submissions import new_idempotency_key
+
             self._key = new_idempotency_key()  # a second tap resends the same question
-        data, key = app().data, self._key
+        key = self._key
         topic, text, uid, phone = self.topic, self.text, self.disclosure_uid, self.phone
-        app().run_io(lambda: data.submit_question(topic=topic, text=text,
+        app().ask(lambda d: d.submit_question(topic=topic, text=text,
                                                   disclosure_uid=uid or None,
                                                   phone=phone or None, idempotency_key=key),
                      self._done, self._failed, wait_s=0)
@@ -725,7 +737,7 @@ class AnswersScreen(KioskScreen):
 
     def show(self, **params: Any) -> None:
         self.found, self.not_found = None, False
-        app().run_io(app().data.public_replies, self._public)
+        app().ask(lambda d: d.public_replies(), self._public)
 
     def _public(self, rows: list[TicketView]) -> None:
         self.public = [self._item(r) for r in rows]
@@ -746,8 +758,8 @@ class AnswersScreen(KioskScreen):
             self.number += key
 
     def lookup(self) -> None:
-        number, data = self.number, app().data
-        app().run_io(lambda: data.ticket("Q" + number), self._found)
+        number = self.number
+        app().ask(lambda d: d.ticket("Q" + number), self._found)
 
     def _found(self, view: TicketView | None) -> None:
         self.found, self.not_found = view, view is None
@@ -779,9 +791,11 @@ class RateScreen(KioskScreen):
             return
         self.sending = True
         if not self._key:
+            from content.submissions import new_idempotency_key
+
             self._key = new_idempotency_key()
-        data, key = app().data, self._key
-        app().run_io(lambda: data.submit_rating(rating, key), self._done, wait_s=0)
+        key = self._key
+        app().ask(lambda d: d.submit_rating(rating, key), self._done, wait_s=0)
 
     def _done(self, _receipt: Any) -> None:
         self.sending = False
@@ -805,7 +819,7 @@ class ScreensaverScreen(KioskScreen):
     _rotation: Any = None
 
     def show(self, **params: Any) -> None:
-        app().run_io(app().data.home, self._loaded)
+        app().run_io(app().backend.home, self._loaded)
 
     def _loaded(self, view: HomeView) -> None:
         self.notes = view.announcements or [app().t["saver.none"]]
@@ -875,7 +889,7 @@ class AdminScreen(KioskScreen):
                           else t["admin.wrong"])
 
     def refresh(self) -> None:
-        app().run_io(app().data.admin, self._loaded)
+        app().ask(lambda d: d.admin(), self._loaded)
 
     def _loaded(self, view: AdminView) -> None:
         t = app().t
@@ -912,7 +926,7 @@ class AdminScreen(KioskScreen):
         t = app().t
         self.syncing = True
         self.sync_text = t["admin.syncing"]
-        app().run_io(app().data.sync_now, self._synced, self._sync_failed, wait_s=0)
+        app().ask(lambda d: d.sync_now(), self._synced, self._sync_failed, wait_s=0)
 
     def _synced(self, result: SyncNowResult) -> None:
         t = app().t

@@ -7,16 +7,14 @@ writes the PIN's hash there. Every key is optional; a wrong type is reported by 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import secrets
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import tomli_w
+# hashlib, hmac, secrets and tomli_w are imported where used: PINs are checked and
+# settings written long after start-up, which is measured (bench/kiosk_bench.py).
 
 FILE_NAME = "kiosk.toml"
 PIN_ITERATIONS = 200_000
@@ -101,6 +99,8 @@ def save_settings(data_dir: Path, settings: KioskSettings) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     data = {f.name: getattr(settings, f.name) for f in fields(KioskSettings)}
+    import tomli_w
+
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         tomli_w.dump(data, f)
@@ -114,12 +114,18 @@ def hash_pin(pin: str) -> str:
     """PBKDF2-SHA256 with a random salt: the PIN itself is never stored."""
     if not (4 <= len(pin) <= 12 and pin.isdigit()):
         raise SettingsError("the admin PIN must be 4 to 12 digits")
+    import hashlib
+    import secrets
+
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, PIN_ITERATIONS)
     return f"pbkdf2_sha256${PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
 
 
 def check_pin(pin: str, stored: str) -> bool:
+    import hashlib
+    import hmac
+
     try:
         scheme, iterations, salt, digest = stored.split("$")
         if scheme != "pbkdf2_sha256":

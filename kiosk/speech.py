@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 
-from kiosk.data import DetailView
+from kiosk.views import DetailView
 
 log = logging.getLogger(__name__)
 ESPEAK = "espeak-ng"

@@ -11,7 +11,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -94,8 +94,69 @@ class KToggle(ToggleButton):  # type: ignore[misc]
     value = StringProperty("")  # what a filter button stands for ("" = all)
 
 
-class TileButton(Button):  # type: ignore[misc]
+class TileButton(ButtonBehavior, Widget):  # type: ignore[misc]
+    """A home tile: its name and, smaller beneath it, what it holds.
+
+    Drawn from two text textures rather than built of labels: as one label with [size]
+    markup, or as two kv-styled labels, the six tiles took a third of the time home's
+    first frame takes to build and draw (bench/kiosk_bench.py). The look (sizes, colours)
+    is set in app.kv like any widget's.
+    """
+
+    text = StringProperty("")
     subtitle = StringProperty("")
+    font_size = NumericProperty(34)
+    subtitle_size = NumericProperty(20)
+    fg = ListProperty([0, 0, 0, 1])
+    bg = ListProperty([1, 1, 1, 1])
+    line = ListProperty([0, 0, 0, 1])
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._textures: tuple[Any, Any] | None = None
+        self._rerender = Clock.create_trigger(self._render, -1)
+        self._redraw = Clock.create_trigger(self._draw, -1)
+        super().__init__(**kwargs)
+        for name in ("text", "subtitle", "font_size", "subtitle_size", "width"):
+            self.fbind(name, self._rerender)
+        for name in ("pos", "size", "fg", "bg", "line"):
+            self.fbind(name, self._redraw)
+        self._rerender()
+
+    def _render(self, *_args: Any) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        room = (max(1.0, self.width - dp(12)), None)
+        textures = []
+        for text, size in ((self.text, self.font_size), (self.subtitle, self.subtitle_size)):
+            if not text:
+                textures.append(None)
+                continue
+            core = CoreLabel(text=text, font_size=size, halign="center", text_size=room)
+            core.refresh()
+            textures.append(core.texture)
+        self._textures = (textures[0], textures[1])
+        self._draw()
+
+    def _draw(self, *_args: Any) -> None:
+        from kivy.graphics import Color, Line, Rectangle
+
+        title, subtitle = self._textures or (None, None)
+        heights = [t.height for t in (title, subtitle) if t is not None]
+        gap = dp(8) if len(heights) == 2 else 0
+        top = self.center_y + (sum(heights) + gap) / 2  # the two lines centred as a block
+        self.canvas.clear()
+        with self.canvas:
+            Color(*self.bg)
+            Rectangle(pos=self.pos, size=self.size)
+            Color(*self.fg)  # the text textures are white: tinted here
+            for texture in (title, subtitle):
+                if texture is not None:
+                    top -= texture.height
+                    Rectangle(texture=texture, size=texture.size,
+                              pos=(self.center_x - texture.width / 2, top))
+                    top -= gap
+            Color(*self.line)
+            Line(rectangle=(self.x, self.y, self.width, self.height), width=dp(2))
 
 
 class RowItem(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):  # type: ignore[misc]

@@ -24,8 +24,9 @@ os.environ["KIVY_NO_ARGS"] = "1"
 
 from content.config import load_config
 from content.db import Cache, open_cache, unit_of_work
+from content.domain import OutboxState
 from content.formatting import yuan
-from content.models import Feedback, OutboxState, SurveyResponse
+from content.models import Feedback, SurveyResponse
 from tests.conftest import load, mini
 
 NOW = dt.datetime(2026, 6, 15, 10, 0)
@@ -64,11 +65,11 @@ def kiosk(kiosk_cache: tuple[Cache, Any], tmp_path_factory: pytest.TempPathFacto
     from kivy.base import EventLoop, runTouchApp
 
     from kiosk.app import KioskApp
-    from kiosk.data import KioskData
+    from kiosk.backend import Backend
     from kiosk.settings import KioskSettings, hash_pin
 
     cache, config = kiosk_cache
-    app = KioskApp(KioskData(cache, config, now=lambda: NOW),
+    app = KioskApp(Backend(config, now=lambda: NOW, cache=cache),
                    KioskSettings(idle_timeout_s=60, admin_pin_hash=hash_pin("2468")),
                    allow_close=True)
     app._run_prepare()
@@ -399,7 +400,7 @@ def test_error_on_a_screen_is_logged_and_returns_home(app: Any,
     def broken(uid: str) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(app.data, "detail", broken)
+    monkeypatch.setattr(app.backend.data(), "detail", broken)
     errors = app.errors
     app.go("browse")
     app.go("detail", uid="aff-2026-05")
@@ -470,7 +471,7 @@ def test_screenshot_tour_landscape_portrait_large_text(app: Any, shots_dir: Path
 
     def run(out: Path) -> list[Path]:
         done.clear()
-        tour = Tour(app, out, tour_steps(app, app.data.samples()), done.append)
+        tour = Tour(app, out, tour_steps(app, app.backend.data().samples()), done.append)
         tour.start()
         pump(app, lambda: bool(done), timeout_s=40)
         return done[0]
@@ -565,7 +566,7 @@ def test_long_chinese_text_breaks_by_the_rules(app: Any) -> None:
     text = ("经社区居民代表会议讨论通过，现将本季度财务收支情况公开如下：收入85,000.00元，"
             "支出27,234.50元（含3号楼电梯维修费），期末结余67,765.50元。如有疑问，请于公示期内"
             "向居务监督委员会反映！") * 3
-    app.go("detail", uid=app.data.samples()["finance"])
+    app.go("detail", uid=app.backend.data().samples()["finance"])
     detail = app.screen("detail")
     pump(app, lambda: detail.view is not None)
     box = detail.ids.content
