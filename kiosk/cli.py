@@ -81,7 +81,13 @@ def cmd_kiosk(args: argparse.Namespace, config: Config) -> int:
         boot.prepare(kivy_home=data_dir / "kivy", windowed=args.windowed or shots is not None,
                      size=size, headless=shots is not None)
         boot.register_font(font)
-        from .app import KioskApp
+        # Opening the window makes Kivy run a full garbage collection (its graphics
+        # context's flush); what exists by then (modules, Kivy's own kv rules) lives as
+        # long as the process, so it is frozen out of that collection and later ones.
+        import kivy.lang  # noqa: F401  (parses Kivy's own rules)
+
+        gc.freeze()
+        from .app import KioskApp  # imports kivy.core.window: the window opens here
         from .backend import Backend
 
         periodic: list[Any] = []
