@@ -62,7 +62,10 @@ class WrapMixin:
         self.fbind("width", self._rewrap_trigger)
         self.fbind("font_size", self._rewrap_trigger)
         self.fbind("padding", self._rewrap_trigger)
-        self._rewrap()
+        # Before the next frame, not now at Kivy's default width of 100 px (a tall narrow
+        # texture rendered for nothing): a screen built before its first frame is laid out
+        # by then (KioskApp.on_start).
+        self._rewrap_trigger()
 
     def _rewrap(self, *_args: Any) -> None:
         pad = self.padding

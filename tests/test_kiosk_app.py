@@ -591,6 +591,29 @@ def test_long_chinese_text_breaks_by_the_rules(app: Any) -> None:
         box.remove_widget(row)
 
 
+def test_a_wrapping_label_laid_out_before_the_frame_breaks_its_text_once(app: Any) -> None:
+    """As home's labels are (KioskApp.on_start lays the screen out before the first
+    frame): not first at Kivy's default 100 px, a tall narrow texture rendered for nothing."""
+    from kiosk.widgets import WrapLabel
+
+    seen: list[str] = []
+
+    class Probe(WrapLabel):  # type: ignore[misc]
+        def on_text(self, _label: Any, text: str) -> None:
+            seen.append(text)
+
+    label = Probe(source="因供水管网维修，12月4日9:00-15:00桂香苑1-8幢停水，请提前储水")
+    label.size_hint_x, label.width = None, 900  # its layout, before the next frame
+    home = app.screen("home")
+    home.add_widget(label)
+    try:
+        pump(app, min_frames=3)
+        assert seen and all("\n" not in text for text in seen), seen
+        assert label.text == label.source
+    finally:
+        home.remove_widget(label)
+
+
 # --- PDF attachments, read-aloud, map QR codes -------------------------------------------
 
 
