@@ -51,7 +51,7 @@ def test_own_plugins_are_the_entry_points_pyproject_declares() -> None:
 
     declared = {ep.name: ep.value for ep in distribution("juwu").entry_points
                 if ep.group == "juwu.commands"}
-    assert OWN_PLUGINS == declared
+    assert declared == OWN_PLUGINS
 
 
 def test_every_subcommand_has_help(tmp_path: Path) -> None:
