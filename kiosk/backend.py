@@ -76,8 +76,8 @@ class Backend:
     def home(self) -> HomeView:
         """Home read from the cache, saved for the next start when it changed."""
         view = self.data().home()
-        if view != self._saved and home_snapshot.save(self.snapshot_path, view,
-                                                      self.config.community.name):
+        if view != self._saved:  # once per change, also when saving fails (one warning)
+            home_snapshot.save(self.snapshot_path, view, self.config.community.name)
             self._saved = view
         return view
 
