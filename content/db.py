@@ -19,10 +19,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.errors import CacheError
-
-# PRAGMA application_id marks a file as a juwu cache ("JUWU" in ASCII); a SQLite file
-# with tables and another id is someone else's database and is never touched.
-APPLICATION_ID = 0x4A555755
+from content.stamp import APPLICATION_ID as APPLICATION_ID  # re-exported
 
 # The newest migration in content/migrations/versions (a test keeps the two equal). A cache
 # already at it opens without importing Alembic, which is a third of a kiosk's start-up.

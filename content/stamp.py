@@ -13,8 +13,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-# content.db.APPLICATION_ID, repeated because content.db imports SQLAlchemy (a test keeps
-# the two equal).
+# PRAGMA application_id marks a file as a juwu cache ("JUWU" in ASCII); a SQLite file
+# with tables and another id is someone else's database and is never touched. Defined
+# here, where no SQLAlchemy is imported; content.db uses it from here.
 APPLICATION_ID = 0x4A555755
 BUSY_TIMEOUT_S = 0.2  # a cache locked for longer means the slow path, not a wait
 

@@ -21,7 +21,6 @@ from content.importer import RawContent, import_content
 from content.migrate import alembic_config, current_revision, head_revision, upgrade
 from content.models import Base, Disclosure
 from content.queries import content_stamp
-from content.stamp import APPLICATION_ID as STAMP_APPLICATION_ID
 from content.stamp import read_stamp
 from tests.conftest import load, mini
 
@@ -188,10 +187,6 @@ def test_a_new_cache_has_a_random_token_and_every_trigger(tmp_path: Path) -> Non
     assert triggers(a.engine) == EXPECTED_TRIGGERS
     a.close()
     b.close()
-
-
-def test_the_application_id_is_the_caches() -> None:
-    assert STAMP_APPLICATION_ID == APPLICATION_ID
 
 
 @pytest.mark.parametrize("table", sorted(CONTENT))
