@@ -176,6 +176,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._loaded_kv: set[str] = set()
         self._vocabulary_asked = False
         self._saved_home: HomeView | None = None
+        self._home_from_saved = False
         self._opening = False
         self.fatal_error = ""  # the cache could not be opened: the kiosk stops with this
         self.restart_requested = False  # the admin's "restart": kiosk.cli starts us again
@@ -229,6 +230,7 @@ class KioskApp(App):  # type: ignore[misc]
     def take_saved_home(self) -> HomeView | None:
         """The saved home for the first frame, once; None afterwards or if there was none."""
         saved, self._saved_home = self._saved_home, None
+        self._home_from_saved = self._home_from_saved or saved is not None
         return saved
 
     def _flipped(self, *_args: Any) -> None:
@@ -250,7 +252,9 @@ class KioskApp(App):  # type: ignore[misc]
                                self._backend_failed, wait_s=0)
 
     def _backend_opened(self, _data: KioskData) -> None:
-        if self.sm.current == "home":  # the saved home, read again from the cache
+        # Home drawn from its saved copy is read again from the cache (a home that waited
+        # for the cache has its read queued behind this already).
+        if self._home_from_saved and self.sm.current == "home":
             self.screen("home").refresh()
 
     def _backend_failed(self, error: BaseException) -> None:

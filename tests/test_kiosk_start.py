@@ -171,13 +171,19 @@ FIRST_FRAME = textwrap.dedent("""
     from kiosk.app import KioskApp
     from kiosk.backend import Backend
     from kiosk.settings import KioskSettings
-    app = KioskApp(Backend(config), KioskSettings(), allow_close=True)
+    reads = []
+    class Counting(Backend):
+        def home(self):
+            reads.append(1)
+            return super().home()
+    app = KioskApp(Counting(config), KioskSettings(), allow_close=True)
     app._run_prepare()
     runTouchApp(embedded=True)
     EventLoop.idle()  # the first frame
     home = app.screen("home")
     def state():
         return {"sqlalchemy": "sqlalchemy" in sys.modules, "ready": app.ready,
+                "reads": len(reads),
                 "tiles": len(home.tiles), "new": [r["title"] for r in home.new_items]}
     first = state()
     deadline = time.monotonic() + 30
@@ -205,8 +211,9 @@ def test_first_frame_is_home_from_the_saved_home_before_the_database_is_imported
     loaded.close()
     got = first_frame(config)
     assert got["first"] == {"sqlalchemy": False, "ready": True, "tiles": len(view.tiles),
-                            "new": expected}
+                            "new": expected, "reads": 0}
     assert got["settled"]["sqlalchemy"] is True  # then the worker opened the cache
+    assert got["settled"]["reads"] == 1  # and read home once from it
     assert got["settled"]["new"] == expected
 
 
@@ -216,6 +223,7 @@ def test_without_a_saved_home_the_first_frame_waits_for_the_cache(loaded: Cache,
     got = first_frame(config)
     assert got["first"]["ready"] is False and got["first"]["tiles"] == 0
     assert got["settled"]["ready"] is True and got["settled"]["tiles"] == 5
+    assert got["settled"]["reads"] == 1  # once, not again when the cache opened
     assert (config.data_dir / home_snapshot.FILENAME).exists()  # for the next start
 
 
